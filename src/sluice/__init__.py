@@ -1,0 +1,50 @@
+"""sluice: a Python web framework with its own production-grade WSGI server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "__version__",
+    "serve",
+]
+
+
+def serve(app: Any, host: str = "127.0.0.1", port: int = 8000, threads: int | None = None, **settings: Any) -> None:
+    """Serve a WSGI app in this process until SIGTERM or SIGINT.
+
+    Args:
+        app: any PEP 3333 application.
+        host: the interface to listen on (``"::1"`` for IPv6).
+        port: the TCP port; 0 picks a free one (logged as ``Listening on``).
+        threads: size of the app thread pool (default: the ``threads`` setting).
+        **settings: any other server setting by name (see ``docs/settings.md``),
+            e.g. ``max_body_size=10_000_000`` or ``access_log="-"``. A ``bind``
+            setting replaces ``host`` and ``port``.
+
+    Raises:
+        ConfigError: an unknown setting, a malformed value or a failed bind.
+    """
+    import logging
+    import os
+
+    from sluice.config import resolve
+    from sluice.server.runner import run
+
+    if "bind" not in settings:
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        settings["bind"] = [address]
+    if threads is not None:
+        settings["threads"] = threads
+    config = resolve(settings, os.environ)
+    logger = logging.getLogger("sluice")
+    if not logger.handlers and not logging.getLogger().handlers:
+        from sluice.cli import configure_logging
+
+        configure_logging(config)
+    from sluice.cli import configure_access_log
+
+    configure_access_log(config)
+    run(app, config)

@@ -1,0 +1,227 @@
+"""Server settings, each declared once: name, converter, default, env, flag, doc.
+
+Design: :data:`SETTINGS` is the single source of truth. The CLI flags, the
+``SLUICE_*`` environment variables, the keyword arguments of
+:func:`sluice.serve` and the settings table in ``docs/settings.md`` are all
+generated from it, so they cannot drift apart. Precedence is defaults <
+environment < command line (or keyword arguments). Unknown or malformed
+values fail at startup with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+
+from sluice.errors import ConfigError
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _size(value: str) -> int:
+    """Parse a byte size: ``1048576``, ``512k``, ``10m`` or ``1g``."""
+    text = value.strip().lower()
+    factor = 1
+    if text and text[-1] in "kmg":
+        factor = {"k": 1024, "m": 1024**2, "g": 1024**3}[text[-1]]
+        text = text[:-1]
+    number = int(text) * factor
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().lower()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
+def _access_log(value: str) -> str | None:
+    text = value.strip()
+    return None if text.lower() in ("", "off", "none") else text
+
+
+def _root_path(value: str) -> str:
+    text = value.strip().rstrip("/")
+    if text and not text.startswith("/"):
+        raise ValueError("must start with '/', e.g. /app")
+    return text
+
+
+class Setting:
+    """One declared setting.
+
+    Args:
+        name: the keyword / attribute name (``max_body_size``).
+        convert: turns a string (env or CLI) into the value; raises ValueError.
+        default: the value when nothing sets it.
+        doc: one line for ``--help`` and the docs.
+        metavar: the placeholder shown in ``--help``.
+        multiple: the flag may repeat (values are collected in a list).
+        short: an optional short flag (``-b``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        convert: Callable[[str], Any],
+        default: Any,
+        doc: str,
+        metavar: str = "VALUE",
+        multiple: bool = False,
+        short: str | None = None,
+    ) -> None:
+        self.name = name
+        self.convert = convert
+        self.default = default
+        self.doc = doc
+        self.metavar = metavar
+        self.multiple = multiple
+        self.short = short
+
+    @property
+    def flag(self) -> str:
+        """The long command-line flag, e.g. ``--max-body-size``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        """The environment variable, e.g. ``SLUICE_MAX_BODY_SIZE``."""
+        return "SLUICE_" + self.name.upper()
+
+    def parse(self, value: str, source: str) -> Any:
+        """Convert a string from ``source`` or raise a ConfigError naming it."""
+        try:
+            if self.multiple:
+                return [self.convert(v.strip()) for v in value.split(",") if v.strip()]
+            return self.convert(value)
+        except ValueError as exc:
+            raise ConfigError(f"invalid value {value!r} for {source}: {exc}") from None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("bind", str, ["127.0.0.1:8000"], "Address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeat for several.", "ADDRESS", multiple=True, short="-b"),
+    Setting("threads", _positive_int, 4, "Threads that run the app; idle keep-alive connections use none.", "N", short="-t"),
+    Setting("access_log", _access_log, None, "Write an access log line (combined format) per response to PATH, or '-' for stderr; 'off' disables.", "PATH"),
+    Setting("log_level", _log_level, "info", "Error log level: debug, info, warning, error or critical.", "LEVEL"),
+    Setting("root_path", _root_path, "", "SCRIPT_NAME the app is mounted at behind a proxy, e.g. /app.", "PATH"),
+    Setting("max_body_size", _size, 100 * 1024**2, "Largest request body in bytes (suffix k, m, g); larger ones get 413.", "BYTES"),
+    Setting("max_request_line", _positive_int, 8192, "Longest request line in bytes; longer ones get 414.", "BYTES"),
+    Setting("max_header_bytes", _positive_int, 65536, "Largest request header section in bytes; larger ones get 431.", "BYTES"),
+    Setting("max_header_fields", _positive_int, 100, "Most request header fields; more get 431.", "N"),
+    Setting("keepalive_timeout", _seconds, 5.0, "Seconds an idle keep-alive connection is kept open.", "SECONDS"),
+    Setting("header_timeout", _seconds, 10.0, "Seconds a client has to send a whole request head (slowloris guard).", "SECONDS"),
+    Setting("body_timeout", _seconds, 30.0, "Seconds to wait for the next piece of a request body.", "SECONDS"),
+    Setting("write_timeout", _seconds, 30.0, "Seconds to wait for a client to accept response bytes.", "SECONDS"),
+    Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),
+    Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+class Config:
+    """Resolved settings: attribute access, one per declared setting.
+
+    Args:
+        values: setting name to value, already converted.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return every setting as a dict."""
+        return dict(self._values)
+
+
+def resolve(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> Config:
+    """Merge defaults, ``SLUICE_*`` environment variables and overrides.
+
+    Args:
+        overrides: values from keyword arguments or the command line; for
+            keyword arguments they may be typed values or strings.
+        environ: the environment to read ``SLUICE_*`` variables from.
+        defaults: replacements for declared defaults (the CLI turns the
+            access log on by default).
+
+    Raises:
+        ConfigError: an unknown setting or a malformed value.
+    """
+    values = {s.name: s.default for s in SETTINGS}
+    if defaults:
+        values.update(defaults)
+    for setting in SETTINGS:
+        if environ and setting.env in environ:
+            values[setting.name] = setting.parse(environ[setting.env], setting.env)
+    for name, value in (overrides or {}).items():
+        setting = BY_NAME.get(name)
+        if setting is None:
+            known = ", ".join(sorted(BY_NAME))
+            raise ConfigError(f"unknown setting {name!r}; known settings: {known}")
+        if value is None and setting.default is not None:
+            continue
+        if isinstance(value, str):
+            value = setting.parse(value, setting.flag)
+        elif setting.multiple and isinstance(value, Iterable):
+            value = [v for item in value for v in setting.parse(str(item), setting.flag)]
+        values[name] = value
+    return Config(values)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per declared setting to ``parser`` (values stay strings)."""
+    for setting in SETTINGS:
+        flags = [setting.short, setting.flag] if setting.short else [setting.flag]
+        parser.add_argument(
+            *flags,
+            dest=setting.name,
+            metavar=setting.metavar,
+            action="append" if setting.multiple else "store",
+            default=None,
+            help=f"{setting.doc} [env {setting.env}; default {_show(setting.default)}]",
+        )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return "off" if value is None else str(value)
+
+
+def markdown_table() -> str:
+    """Return the settings as a Markdown table (for ``docs/settings.md``)."""
+    rows = ["| setting | flag | environment | default | meaning |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        flag = f"`{s.short}`, `{s.flag}`" if s.short else f"`{s.flag}`"
+        rows.append(f"| `{s.name}` | {flag} | `{s.env}` | `{_show(s.default)}` | {s.doc} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,1 @@
+"""The sluice WSGI server: protocol, gateway, listeners and worker loop."""

@@ -1,0 +1,770 @@
+"""PEP 3333 gateway: a request event to ``environ``, the app's answer to bytes.
+
+Design: :func:`handle_request` runs one WSGI call on a worker thread. It owns
+the connection for the duration of the call: it reads the body on demand
+through :class:`InputStream`, writes through the :class:`Transport` the
+worker gives it, and decides the response framing when the first non-empty
+body chunk is known (Content-Length from the app, computed for a buffered
+body, chunked on HTTP/1.1, else close-delimited). The iterable's ``close()``
+runs exactly once, whatever happened. The result says whether the
+connection may carry another request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+import sys
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from types import TracebackType
+from typing import IO
+from typing import Any
+from typing import Protocol
+from urllib.parse import unquote
+
+from sluice.errors import LocalProtocolError
+from sluice.errors import RemoteProtocolError
+from sluice.server.protocol import NEED_DATA
+from sluice.server.protocol import Connection
+from sluice.server.protocol import Data
+from sluice.server.protocol import EndOfMessage
+from sluice.server.protocol import Request
+from sluice.server.protocol.writer import CONTINUE
+from sluice.server.protocol.writer import LAST_CHUNK
+from sluice.server.protocol.writer import format_chunk
+from sluice.server.protocol.writer import format_error
+from sluice.server.protocol.writer import format_head
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], None]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+error_log = logging.getLogger("sluice.error")
+access_log = logging.getLogger("sluice.access")
+
+_STATUS = re.compile(r"[1-9][0-9]{2} [^\x00-\x08\x0a-\x1f\x7f]*")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+# RFC 9110 §7.6.1: hop-by-hop fields belong to the server, not the app (PEP 3333).
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Bodies up to this size sent as a list are joined and sent with the head.
+_JOIN_LIMIT = 65536
+# A body the app left unread is drained up to this size to keep the connection.
+MAX_DRAIN = 1024 * 1024
+_FILE_BLOCK = 65536
+
+
+class Transport(Protocol):
+    """What the gateway needs from the worker's connection."""
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data`` or raise ``OSError`` (client gone, timeout)."""
+
+    def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
+        """Send ``count`` bytes of ``file`` from ``offset``; return bytes sent."""
+
+    def recv(self) -> bytes:
+        """Return received bytes (``b""`` on EOF) or raise ``OSError`` (timeout)."""
+
+
+class ServerInfo:
+    """Per-server values copied into every ``environ``.
+
+    Args:
+        script_name: the ``SCRIPT_NAME`` prefix the app is mounted at.
+        multiprocess: the value of ``wsgi.multiprocess``.
+        server_header: the ``Server`` header value, or '' to send none.
+        url_scheme: ``wsgi.url_scheme``.
+        errors: the stream for ``wsgi.errors``.
+    """
+
+    __slots__ = ("script_name", "multiprocess", "server_header", "url_scheme", "errors")
+
+    def __init__(
+        self,
+        script_name: str = "",
+        multiprocess: bool = False,
+        server_header: str = "sluice",
+        url_scheme: str = "http",
+        errors: IO[str] | None = None,
+    ) -> None:
+        self.script_name = script_name.rstrip("/")
+        self.multiprocess = multiprocess
+        self.server_header = server_header
+        self.url_scheme = url_scheme
+        self.errors = errors if errors is not None else sys.stderr
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: lets the server send a file with ``sendfile``.
+
+    Args:
+        filelike: an object with ``read``; ``close`` is called when done.
+        block_size: the size of blocks when the file is iterated.
+    """
+
+    def __init__(self, filelike: IO[bytes], block_size: int = 8192) -> None:
+        self.filelike = filelike
+        self.block_size = block_size
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self) -> Iterator[bytes]:
+        read = self.filelike.read
+        while True:
+            data = read(self.block_size)
+            if not data:
+                return
+            yield data
+
+
+class _Clock:
+    """Caches the ``Date`` header value; it changes once a second."""
+
+    __slots__ = ("_second", "_value")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = ""
+
+    def date(self) -> str:
+        now = int(time.time())
+        if now != self._second:
+            self._value = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
+            self._second = now
+        return self._value
+
+
+clock = _Clock()
+
+
+class InputStream:
+    """``wsgi.input``: the request body, de-chunked, never read past its end.
+
+    Reading pulls body bytes from the protocol connection, asking the
+    transport for more when needed. ``Expect: 100-continue`` is answered on
+    the first read, so a client is never asked for a body the app ignores.
+
+    Args:
+        conn: the protocol connection the request came from.
+        transport: where to receive more bytes and send ``100 Continue``.
+        expect_continue: send ``100 Continue`` before the first read.
+        done: the whole body was already received.
+        initial: body bytes received before the app was called.
+    """
+
+    __slots__ = ("_conn", "_transport", "_buf", "_done", "_expect", "bytes_read")
+
+    def __init__(
+        self,
+        conn: Connection,
+        transport: Transport,
+        expect_continue: bool,
+        done: bool,
+        initial: bytes = b"",
+    ) -> None:
+        self._conn = conn
+        self._transport = transport
+        self._buf = bytearray(initial)
+        self._done = done
+        self._expect = expect_continue
+        #: Body bytes handed to the app so far.
+        self.bytes_read = 0
+
+    @property
+    def is_complete(self) -> bool:
+        """The whole body was received from the client."""
+        return self._done
+
+    @property
+    def continue_pending(self) -> bool:
+        """The client waits for ``100 Continue`` that was never sent."""
+        return self._expect
+
+    def _fill(self) -> bool:
+        """Receive the next piece of body; return False at the end."""
+        if self._done:
+            return False
+        if self._expect:
+            self._expect = False
+            self._transport.send(CONTINUE)
+        conn = self._conn
+        while True:
+            event = conn.next_event()
+            if type(event) is Data:
+                self._buf += event.data
+                return True
+            if type(event) is EndOfMessage:
+                self._done = True
+                return False
+            if event is NEED_DATA:
+                conn.receive_data(self._transport.recv())
+                continue
+            raise RemoteProtocolError(f"unexpected event while reading a body: {event!r}")
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes, or all of the rest when ``size`` is -1 or None."""
+        buf = self._buf
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            data = bytes(buf)
+            buf.clear()
+        else:
+            while len(buf) < size and self._fill():
+                pass
+            data = bytes(buf[:size])
+            del buf[:size]
+        self.bytes_read += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line (up to and including ``\\n``), at most ``size`` bytes."""
+        buf = self._buf
+        limit = -1 if size is None else size
+        while True:
+            end = buf.find(b"\n")
+            if end >= 0:
+                n = end + 1
+                break
+            if 0 <= limit <= len(buf) or not self._fill():
+                n = len(buf)
+                break
+        if 0 <= limit < n:
+            n = limit
+        data = bytes(buf[:n])
+        del buf[:n]
+        self.bytes_read += len(data)
+        return data
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """Read lines until the end, or until about ``hint`` bytes were read."""
+        lines = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+    def drain(self, limit: int) -> bool:
+        """Discard the unread body up to ``limit`` bytes; True if it ended."""
+        self._buf.clear()
+        seen = 0
+        while seen <= limit:
+            if not self._fill():
+                return True
+            seen += len(self._buf)
+            self._buf.clear()
+        return False
+
+
+_environ_keys: dict[str, str] = {}
+
+
+def _environ_key(name: str) -> str | None:
+    key = _environ_keys.get(name)
+    if key is None:
+        if "_" in name:
+            # A header name with "_" would collide with one with "-"; it is
+            # dropped rather than passed on (a known header-spoofing vector).
+            return None
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if len(_environ_keys) < 2048:
+            _environ_keys[name] = key
+    return key
+
+
+def make_environ(
+    request: Request,
+    stream: InputStream,
+    info: ServerInfo,
+    server_addr: tuple[str, int] | None,
+    client_addr: tuple[str, int] | None,
+) -> dict[str, Any]:
+    """Build the PEP 3333 ``environ`` for a request.
+
+    Args:
+        request: the parsed request head.
+        stream: the body stream for ``wsgi.input``.
+        info: per-server values.
+        server_addr: the local ``(host, port)``, ``None`` for a unix socket.
+        client_addr: the peer ``(host, port)``, ``None`` for a unix socket.
+
+    Returns:
+        The environ dict.
+    """
+    path = request.path
+    if "%" in path:
+        path = unquote(path, encoding="latin-1")
+    script_name = info.script_name
+    if script_name and (path == script_name or path.startswith(script_name + "/")):
+        path = path[len(script_name) :]
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": script_name,
+        "PATH_INFO": path,
+        "QUERY_STRING": request.query,
+        "RAW_URI": request.target,
+        "REQUEST_URI": request.target,
+        "SERVER_PROTOCOL": "HTTP/" + request.http_version,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": info.url_scheme,
+        "wsgi.input": stream,
+        "wsgi.errors": info.errors,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": info.multiprocess,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": FileWrapper,
+        "wsgi.input_terminated": True,
+    }
+    if client_addr is not None:
+        environ["REMOTE_ADDR"] = client_addr[0]
+        environ["REMOTE_PORT"] = str(client_addr[1])
+    else:
+        environ["REMOTE_ADDR"] = ""
+    for name, value in request.headers:
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+            continue
+        if name == "content-length":
+            continue
+        key = _environ_key(name)
+        if key is None:
+            continue
+        if key in environ:
+            sep = "; " if name == "cookie" else ", "
+            environ[key] = environ[key] + sep + value
+        else:
+            environ[key] = value
+    if request.content_length is not None:
+        environ["CONTENT_LENGTH"] = str(request.content_length)
+    host = request.host
+    if host:
+        environ["HTTP_HOST"] = host
+        if host[0] == "[":
+            name, _, port = host[1:].partition("]")
+            port = port[1:]
+        else:
+            name, _, port = host.partition(":")
+        environ["SERVER_NAME"] = name
+        environ["SERVER_PORT"] = port or ("443" if info.url_scheme == "https" else "80")
+    elif server_addr is not None:
+        environ["SERVER_NAME"] = server_addr[0]
+        environ["SERVER_PORT"] = str(server_addr[1])
+    else:
+        environ["SERVER_NAME"] = "localhost"
+        environ["SERVER_PORT"] = ""
+    return environ
+
+
+class ResponseError(Exception):
+    """The app broke its response contract after the head was sent."""
+
+
+class Exchange:
+    """One request/response exchange: ``start_response``, ``write`` and framing.
+
+    Args:
+        request: the request being answered.
+        transport: where bytes go.
+        info: per-server values.
+        keep_alive: the connection may stay open if the response allows it.
+    """
+
+    __slots__ = (
+        "request",
+        "transport",
+        "info",
+        "keep_alive",
+        "status",
+        "headers",
+        "headers_sent",
+        "chunked",
+        "content_length",
+        "bytes_sent",
+        "no_body",
+        "_app_length",
+        "_extra",
+    )
+
+    def __init__(self, request: Request, transport: Transport, info: ServerInfo, keep_alive: bool) -> None:
+        self.request = request
+        self.transport = transport
+        self.info = info
+        self.keep_alive = keep_alive
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.headers_sent = False
+        self.chunked = False
+        self.content_length: int | None = None
+        self.bytes_sent = 0
+        self.no_body = False
+        self._app_length: int | None = None
+        self._extra = ""
+
+    def start_response(
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        exc_info: ExcInfo | None = None,
+    ) -> Callable[[bytes], None]:
+        """PEP 3333 ``start_response``: check and store the status and headers.
+
+        Raises:
+            LocalProtocolError: the status or a header is invalid, a header is
+                hop-by-hop, or it was called twice without ``exc_info``.
+        """
+        if exc_info is not None:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise LocalProtocolError("start_response() called a second time without exc_info")
+        if type(status) is not str or _STATUS.fullmatch(status) is None:
+            raise LocalProtocolError(f"invalid status {status!r}; expected e.g. '200 OK'")
+        if type(headers) is not list:
+            raise LocalProtocolError(f"response headers must be a list, not {type(headers).__name__}")
+        length = None
+        for item in headers:
+            if type(item) is not tuple or len(item) != 2:
+                raise LocalProtocolError(f"response header {item!r} is not a (name, value) tuple")
+            name, value = item
+            if type(name) is not str or _HEADER_NAME.fullmatch(name) is None:
+                raise LocalProtocolError(f"invalid response header name {name!r}")
+            if type(value) is not str or _HEADER_VALUE.fullmatch(value) is None:
+                raise LocalProtocolError(f"invalid value for response header {name!r}: {value!r}")
+            lower = name.lower()
+            if lower in _HOP_BY_HOP:
+                raise LocalProtocolError(f"hop-by-hop header {name!r} is set by the server, not the app")
+            if lower == "content-length":
+                if not value.isdigit():
+                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
+                length = int(value)
+        self.status = status
+        self.headers = headers
+        self._app_length = length
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """PEP 3333 ``write()``: send body bytes before the iterable's."""
+        if self.status is None:
+            raise LocalProtocolError("write() called before start_response()")
+        self.send_body(data)
+
+    def _decide_framing(self, body_length: int | None) -> None:
+        status = self.status
+        assert status is not None
+        code = int(status[:3])
+        extra = []
+        if code < 200 or code in (204, 304) or self.request.method == "HEAD":
+            # RFC 9110 §6.4.1: no content; any body bytes are dropped.
+            self.no_body = True
+            if code == 304 or self.request.method == "HEAD":
+                self.content_length = 0
+        elif self._app_length is not None:
+            self.content_length = self._app_length
+        elif body_length is not None:
+            self.content_length = body_length
+            extra.append(f"Content-Length: {body_length}\r\n")
+        elif self.request.http_version == "1.1":
+            self.chunked = True
+            extra.append("Transfer-Encoding: chunked\r\n")
+        else:
+            self.keep_alive = False
+        has_date = has_server = False
+        for name, _ in self.headers:
+            lower = name.lower()
+            if lower == "date":
+                has_date = True
+            elif lower == "server":
+                has_server = True
+        if not has_date:
+            extra.append(f"Date: {clock.date()}\r\n")
+        if not has_server and self.info.server_header:
+            extra.append(f"Server: {self.info.server_header}\r\n")
+        if not self.keep_alive:
+            extra.append("Connection: close\r\n")
+        elif self.request.http_version == "1.0":
+            extra.append("Connection: keep-alive\r\n")
+        self._extra = "".join(extra)
+
+    def _head(self, body_length: int | None) -> bytes:
+        self._decide_framing(body_length)
+        assert self.status is not None
+        self.headers_sent = True
+        return format_head(self.status, self.headers, self._extra)
+
+    def send_body(self, data: bytes, complete: bool = False) -> None:
+        """Send a body chunk, with the head first if it was not sent yet.
+
+        Args:
+            data: body bytes (may be empty).
+            complete: ``data`` is the whole body, so its length frames it.
+        """
+        if type(data) is not bytes:
+            if isinstance(data, (bytearray, memoryview)):
+                data = bytes(data)
+            else:
+                raise LocalProtocolError(f"the app gave {type(data).__name__}, not bytes, as body")
+        if not self.headers_sent:
+            if not data and not complete:
+                return
+            head = self._head(len(data) if complete else None)
+            self.transport.send(head + self._frame(data) if data else head)
+            return
+        if data:
+            self.transport.send(self._frame(data))
+
+    def _frame(self, data: bytes) -> bytes:
+        if self.no_body:
+            return b""
+        if self.content_length is not None:
+            room = self.content_length - self.bytes_sent
+            if len(data) > room:
+                self.keep_alive = False
+                self.bytes_sent += len(data)
+                error_log.error(
+                    "%s %s: the app sent more body bytes than its Content-Length %d; "
+                    "the extra bytes were dropped and the connection closed",
+                    self.request.method,
+                    self.request.target,
+                    self.content_length,
+                )
+                return data[:room] if room > 0 else b""
+            self.bytes_sent += len(data)
+            return data
+        self.bytes_sent += len(data)
+        if self.chunked:
+            return format_chunk(data)
+        return data
+
+    def finish(self) -> None:
+        """End the response: head if unsent, last chunk, length check."""
+        if not self.headers_sent:
+            self.transport.send(self._head(0))
+        if self.chunked:
+            self.transport.send(LAST_CHUNK)
+        elif (
+            self.content_length is not None
+            and not self.no_body
+            and self.bytes_sent < self.content_length
+        ):
+            self.keep_alive = False
+            error_log.error(
+                "%s %s: the app sent %d body bytes but its Content-Length is %d; "
+                "the connection was closed",
+                self.request.method,
+                self.request.target,
+                self.bytes_sent,
+                self.content_length,
+            )
+            raise ResponseError("response shorter than its Content-Length")
+
+    def send_file(self, wrapper: FileWrapper) -> bool:
+        """Send a ``wsgi.file_wrapper`` body with ``sendfile`` if possible.
+
+        Returns:
+            True if sent zero-copy; False if the caller must iterate instead.
+        """
+        file = wrapper.filelike
+        try:
+            fd = file.fileno()
+            offset = file.tell()
+            st = os.fstat(fd)
+        except (AttributeError, OSError, ValueError):
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        size = st.st_size
+        remaining = max(size - offset, 0)
+        if self._app_length is not None:
+            count = min(self._app_length, remaining)
+        else:
+            count = remaining
+        self.transport.send(self._head(count))
+        if self.no_body or count == 0:
+            return True
+        sent = self.transport.sendfile(file, offset, count)
+        self.bytes_sent += sent
+        file.seek(offset + sent)
+        return True
+
+
+class Outcome:
+    """What happened to one exchange, for the worker and the access log.
+
+    Attributes:
+        keep_alive: the connection may carry another request.
+        status: the status code sent (0 if none was sent).
+        bytes_sent: body bytes sent.
+        body_complete: the whole request body was received.
+    """
+
+    __slots__ = ("keep_alive", "status", "bytes_sent", "body_complete")
+
+    def __init__(self, keep_alive: bool, status: int, bytes_sent: int, body_complete: bool = True) -> None:
+        self.keep_alive = keep_alive
+        self.status = status
+        self.bytes_sent = bytes_sent
+        self.body_complete = body_complete
+
+
+_INTERNAL_ERROR = b"Internal Server Error\n"
+
+
+def handle_request(
+    app: WSGIApp,
+    conn: Connection,
+    request: Request,
+    transport: Transport,
+    info: ServerInfo,
+    server_addr: tuple[str, int] | None,
+    client_addr: tuple[str, int] | None,
+    keep_alive: bool,
+    body_done: bool,
+    initial_body: bytes = b"",
+) -> Outcome:
+    """Run the WSGI app for ``request`` and send its response.
+
+    Args:
+        app: the WSGI application.
+        conn: the protocol connection (for the body).
+        request: the request head.
+        transport: the socket side.
+        info: per-server values.
+        server_addr: local address, ``None`` for unix sockets.
+        client_addr: peer address, ``None`` for unix sockets.
+        keep_alive: the server allows the connection to persist.
+        body_done: the whole body was already received.
+        initial_body: body bytes the loop received before the call.
+
+    Returns:
+        The :class:`Outcome`.
+
+    Raises:
+        OSError: the client went away or a send timed out (the connection
+            must be closed; ``close()`` of the iterable was already called).
+    """
+    stream = InputStream(
+        conn, transport, request.expect_continue, body_done or not request.has_body, initial_body
+    )
+    environ = make_environ(request, stream, info, server_addr, client_addr)
+    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive)
+    result: Iterable[bytes] | None = None
+    try:
+        result = app(environ, exchange.start_response)
+        if exchange.status is None and type(result) in (list, tuple):
+            raise LocalProtocolError("the app returned without calling start_response()")
+        if type(result) is list or type(result) is tuple:
+            if exchange.status is not None and not exchange.headers_sent and len(result) <= 16:
+                body = b"".join(result) if len(result) != 1 else result[0]
+                if type(body) is bytes and len(body) <= _JOIN_LIMIT:
+                    exchange.send_body(body, complete=True)
+                    result_iter: Iterable[bytes] = ()
+                else:
+                    result_iter = result
+            else:
+                result_iter = result
+        elif isinstance(result, FileWrapper) and exchange.status is not None:
+            result_iter = () if exchange.send_file(result) else result
+        else:
+            result_iter = result
+        for chunk in result_iter:
+            if exchange.status is None:
+                raise LocalProtocolError("the app yielded body bytes before calling start_response()")
+            exchange.send_body(chunk)
+        if exchange.status is None:
+            raise LocalProtocolError("the app returned without calling start_response()")
+        exchange.finish()
+    except OSError:
+        _close(result, request)
+        raise
+    except ResponseError:
+        _close(result, request)
+        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
+    except RemoteProtocolError as exc:
+        # The body the app was reading was malformed: answer if we still can.
+        _close(result, request)
+        error_log.info("%s %s: bad request body: %s", request.method, request.target, exc)
+        if not exchange.headers_sent:
+            _send_error(transport, exc.status_hint, str(exc))
+            return Outcome(False, exc.status_hint, 0, False)
+        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
+    except Exception:
+        _close(result, request)
+        error_log.exception("error while handling %s %s", request.method, request.target)
+        if not exchange.headers_sent:
+            _send_error(transport, 500, "")
+            return Outcome(False, 500, 0, stream.is_complete)
+        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
+    _close(result, request)
+    keep = exchange.keep_alive
+    if keep and not stream.is_complete:
+        if stream.continue_pending:
+            # The client still holds the body back; it may send it later.
+            keep = False
+        else:
+            try:
+                keep = stream.drain(MAX_DRAIN)
+            except RemoteProtocolError:
+                keep = False
+    return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete)
+
+
+def _code(exchange: Exchange) -> int:
+    return int(exchange.status[:3]) if exchange.status and exchange.headers_sent else 0
+
+
+def _send_error(transport: Transport, code: int, message: str) -> None:
+    try:
+        if code == 500:
+            body = _INTERNAL_ERROR
+            head = (
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\nDate: {clock.date()}\r\n\r\n"
+            )
+            transport.send(head.encode("latin-1") + body)
+        else:
+            transport.send(format_error(code, message, clock.date()))
+    except OSError:
+        pass
+
+
+def _close(result: object, request: Request) -> None:
+    close = getattr(result, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:
+        error_log.exception("error in close() of the response to %s %s", request.method, request.target)

@@ -1,0 +1,580 @@
+"""The worker: one epoll loop owns every socket; a thread pool runs the app.
+
+Design: the loop thread accepts connections, reads request heads (and small
+bodies) and enforces the idle, header and body timeouts; a connection costs
+no thread until a whole request is ready. Each connection is registered with
+``EPOLLONESHOT``: once it fires, the connection belongs to exactly one thread
+until it is re-armed, so no lock guards it. A ready request is handed to the
+pool through one ``SimpleQueue``; the thread that takes it runs the WSGI app,
+reads any remaining body and writes the response on the socket itself (no
+second hand-off), answers further pipelined requests already received, and
+re-arms the socket in epoll (``epoll_ctl`` is safe to call while another
+thread waits in ``epoll_wait``, so no wake-up pipe is needed on this path).
+
+Closing when the server initiated it and bytes may still arrive is done by a
+lingering close (RFC 9112 §9.6): shut down the sending side, discard input for
+a short while, then close, so the client reads the error instead of a reset.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import select
+import signal
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from typing import IO
+
+from sluice.errors import RemoteProtocolError
+from sluice.server import gateway
+from sluice.server.gateway import ServerInfo
+from sluice.server.gateway import WSGIApp
+from sluice.server.listeners import describe
+from sluice.server.protocol import NEED_DATA
+from sluice.server.protocol import ConnectionClosed
+from sluice.server.protocol import Data
+from sluice.server.protocol import EndOfMessage
+from sluice.server.protocol import Limits
+from sluice.server.protocol import Request
+from sluice.server.protocol.connection import Connection
+from sluice.server.protocol.writer import format_error
+
+log = logging.getLogger("sluice.error")
+access_log = logging.getLogger("sluice.access")
+
+_EPOLLIN = select.EPOLLIN
+_ARM = select.EPOLLIN | select.EPOLLONESHOT | select.EPOLLRDHUP
+_RECV_SIZE = 65536
+# Bodies up to this size are read by the loop before the app runs, so a slow
+# client never holds a thread for them. Larger ones stream from the app thread.
+BODY_BUFFER = 1024 * 1024
+_LINGER_SECONDS = 2.0
+_ACCEPT_BATCH = 64
+
+
+class Timeouts:
+    """The timeouts a worker enforces, in seconds.
+
+    Args:
+        keepalive: how long an idle connection is kept between requests.
+        header: the longest time to receive a whole request head, from its
+            first byte (a slowloris client is cut off after it).
+        body: the longest wait for the next body bytes.
+        write: the longest wait for the client to accept response bytes.
+        graceful: how long in-flight requests may run after SIGTERM.
+    """
+
+    __slots__ = ("keepalive", "header", "body", "write", "graceful")
+
+    def __init__(
+        self,
+        keepalive: float = 5.0,
+        header: float = 10.0,
+        body: float = 30.0,
+        write: float = 30.0,
+        graceful: float = 30.0,
+    ) -> None:
+        self.keepalive = keepalive
+        self.header = header
+        self.body = body
+        self.write = write
+        self.graceful = graceful
+
+
+class _Conn:
+    """One client connection: its socket, its parser and who owns it now."""
+
+    __slots__ = (
+        "sock",
+        "fd",
+        "proto",
+        "peer",
+        "local",
+        "deadline",
+        "busy",
+        "request",
+        "body",
+        "body_size",
+        "head_started",
+        "lingering",
+        "write_timeout",
+        "body_timeout",
+    )
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        peer: tuple[str, int] | None,
+        local: tuple[str, int] | None,
+        limits: Limits,
+        timeouts: Timeouts,
+    ) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.proto = Connection(limits)
+        self.peer = peer
+        self.local = local
+        self.deadline = 0.0
+        self.busy = False
+        self.request: Request | None = None
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.head_started = 0.0
+        self.lingering = False
+        self.write_timeout = timeouts.write
+        self.body_timeout = timeouts.body
+
+    # -- the gateway's Transport ---------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``, waiting for the client up to the write timeout."""
+        sock = self.sock
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent == len(data):
+            return
+        view = memoryview(data)[sent:]
+        poller = select.poll()
+        poller.register(self.fd, select.POLLOUT)
+        while view:
+            if not poller.poll(self.write_timeout * 1000):
+                raise TimeoutError("the client did not read the response in time")
+            try:
+                sent = sock.send(view)
+            except BlockingIOError:
+                continue
+            view = view[sent:]
+
+    def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
+        """Send ``count`` bytes of ``file`` from ``offset`` with ``os.sendfile``."""
+        total = 0
+        poller: select.poll | None = None
+        fd = file.fileno()
+        while total < count:
+            try:
+                sent = os.sendfile(self.fd, fd, offset + total, count - total)
+            except BlockingIOError:
+                sent = -1
+            if sent == 0:
+                break  # the file is shorter than announced
+            if sent > 0:
+                total += sent
+                continue
+            if poller is None:
+                poller = select.poll()
+                poller.register(self.fd, select.POLLOUT)
+            if not poller.poll(self.write_timeout * 1000):
+                raise TimeoutError("the client did not read the response in time")
+        return total
+
+    def recv(self) -> bytes:
+        """Receive body bytes, waiting up to the body timeout."""
+        try:
+            return self.sock.recv(_RECV_SIZE)
+        except BlockingIOError:
+            pass
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        while True:
+            if not poller.poll(self.body_timeout * 1000):
+                raise TimeoutError("the client sent no body bytes within the body timeout")
+            try:
+                return self.sock.recv(_RECV_SIZE)
+            except BlockingIOError:
+                continue
+
+
+class Worker:
+    """Serve a WSGI app on listening sockets until stopped.
+
+    Args:
+        app: the WSGI application.
+        listeners: bound, listening, non-blocking sockets.
+        threads: size of the thread pool that runs the app.
+        limits: protocol size limits.
+        timeouts: the connection timeouts.
+        info: per-server values for ``environ``.
+        access_log_enabled: write one access-log line per response.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        listeners: Sequence[socket.socket],
+        threads: int = 4,
+        limits: Limits | None = None,
+        timeouts: Timeouts | None = None,
+        info: ServerInfo | None = None,
+        access_log_enabled: bool = False,
+    ) -> None:
+        self.app = app
+        self.listeners = {s.fileno(): s for s in listeners}
+        self._listener_addrs = {
+            s.fileno(): (s.getsockname()[:2] if s.family != socket.AF_UNIX else None) for s in listeners
+        }
+        self.threads = threads
+        self.limits = limits or Limits()
+        self.timeouts = timeouts or Timeouts()
+        self.info = info or ServerInfo()
+        self.access_log_enabled = access_log_enabled
+        self.conns: dict[int, _Conn] = {}
+        self._queue: queue.SimpleQueue[tuple[_Conn, bool] | None] = queue.SimpleQueue()
+        self._epoll = select.epoll()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._stopping = False
+        self._stop_deadline = 0.0
+        self._pool: list[threading.Thread] = []
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Begin a graceful stop; safe to call from a signal handler or a thread."""
+        if not self._stopping:
+            self._stopping = True
+            self._stop_deadline = time.monotonic() + self.timeouts.graceful
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def install_signal_handlers(self) -> None:
+        """Stop gracefully on SIGTERM and SIGINT (main thread only)."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: self.stop())
+
+    def run(self) -> None:
+        """Run the loop until :meth:`stop` was called and in-flight work ended."""
+        for i in range(self.threads):
+            t = threading.Thread(target=self._thread_main, name=f"sluice-worker-{i}", daemon=True)
+            t.start()
+            self._pool.append(t)
+        epoll = self._epoll
+        epoll.register(self._wake_r, _EPOLLIN)
+        for fd in self.listeners:
+            epoll.register(fd, _EPOLLIN)
+        for sock in self.listeners.values():
+            log.info("Listening on %s", describe(sock))
+        try:
+            self._loop()
+        finally:
+            for _ in self._pool:
+                self._queue.put(None)
+            for t in self._pool:
+                t.join(timeout=1.0)
+            for conn in list(self.conns.values()):
+                self._close(conn)
+            epoll.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+
+    def _loop(self) -> None:
+        epoll = self._epoll
+        listeners = self.listeners
+        conns = self.conns
+        wake_fd = self._wake_r
+        next_sweep = time.monotonic() + 1.0
+        stopped_accepting = False
+        while True:
+            events = epoll.poll(0.5 if not self._stopping else 0.1)
+            for fd, mask in events:
+                conn = conns.get(fd)
+                if conn is not None:
+                    self._on_readable(conn)
+                elif fd in listeners:
+                    self._accept(listeners[fd], fd)
+                elif fd == wake_fd:
+                    try:
+                        os.read(wake_fd, 4096)
+                    except BlockingIOError:
+                        pass
+            now = time.monotonic()
+            if self._stopping:
+                if not stopped_accepting:
+                    stopped_accepting = True
+                    self._stop_accepting()
+                    log.info("Stopping: finishing %d in-flight request(s)", self._busy_count())
+                self._close_idle()
+                if not conns:
+                    return
+                if now >= self._stop_deadline:
+                    log.warning(
+                        "graceful timeout: closing %d connection(s) still busy", len(conns)
+                    )
+                    return
+            if now >= next_sweep:
+                next_sweep = now + 1.0
+                self._sweep(now)
+
+    def _busy_count(self) -> int:
+        return sum(1 for c in list(self.conns.values()) if c.busy)
+
+    def _stop_accepting(self) -> None:
+        for fd, sock in list(self.listeners.items()):
+            try:
+                self._epoll.unregister(fd)
+            except OSError:
+                pass
+            if sock.family == socket.AF_UNIX:
+                try:
+                    os.unlink(sock.getsockname())
+                except OSError:
+                    pass
+            sock.close()
+        self.listeners.clear()
+
+    def _close_idle(self) -> None:
+        for conn in list(self.conns.values()):
+            if not conn.busy and conn.request is None and conn.proto.is_idle:
+                self._close(conn)
+
+    def _sweep(self, now: float) -> None:
+        """Close connections whose deadline passed (idle, head, body, linger)."""
+        for conn in list(self.conns.values()):
+            if conn.busy or conn.deadline > now:
+                continue
+            if conn.lingering or conn.proto.is_idle and conn.request is None:
+                self._close(conn)
+            else:
+                self._reject(conn, 408, "the request was not received in time")
+
+    # -- loop-side connection handling ---------------------------------------
+
+    def _accept(self, lsock: socket.socket, lfd: int) -> None:
+        local = self._listener_addrs[lfd]
+        is_tcp = lsock.family != socket.AF_UNIX
+        for _ in range(_ACCEPT_BATCH):
+            try:
+                sock, addr = lsock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.error("accept() failed: %s", exc)
+                return
+            sock.setblocking(False)
+            if is_tcp:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                peer = addr[:2]
+            else:
+                peer = None
+            conn = _Conn(sock, peer, local, self.limits, self.timeouts)
+            conn.deadline = time.monotonic() + self.timeouts.keepalive
+            self.conns[conn.fd] = conn
+            self._epoll.register(conn.fd, _ARM)
+
+    def _on_readable(self, conn: _Conn) -> None:
+        try:
+            data = conn.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            self._arm(conn)
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if conn.lingering:
+            if data:
+                self._arm(conn)
+            else:
+                self._close(conn)
+            return
+        proto = conn.proto
+        if not data and proto.is_idle and conn.request is None:
+            self._close(conn)
+            return
+        if proto.is_idle and conn.request is None:
+            conn.head_started = time.monotonic()
+        proto.receive_data(data)
+        self._advance(conn)
+
+    def _advance(self, conn: _Conn) -> None:
+        """Parse what arrived; dispatch a ready request or wait for more."""
+        proto = conn.proto
+        try:
+            if conn.request is None:
+                event = proto.next_event()
+                if event is NEED_DATA:
+                    conn.deadline = conn.head_started + self.timeouts.header
+                    self._arm(conn)
+                    return
+                if type(event) is not Request:
+                    self._close(conn)  # ConnectionClosed
+                    return
+                if not event.has_body or event.expect_continue:
+                    self._dispatch(conn, event, True if not event.has_body else False)
+                    return
+                conn.request = event
+                if (event.content_length or 0) > BODY_BUFFER:
+                    self._dispatch(conn, event, False)
+                    return
+            request = conn.request
+            while True:
+                event = proto.next_event()
+                if type(event) is Data:
+                    conn.body.append(event.data)
+                    conn.body_size += len(event.data)
+                    if conn.body_size > BODY_BUFFER:
+                        self._dispatch(conn, request, False)
+                        return
+                elif type(event) is EndOfMessage:
+                    self._dispatch(conn, request, True)
+                    return
+                else:
+                    conn.deadline = time.monotonic() + self.timeouts.body
+                    self._arm(conn)
+                    return
+        except RemoteProtocolError as exc:
+            self._reject(conn, exc.status_hint, str(exc))
+
+    def _dispatch(self, conn: _Conn, request: Request, body_done: bool) -> None:
+        conn.request = request
+        conn.busy = True
+        self._queue.put_nowait((conn, body_done))
+
+    def _arm(self, conn: _Conn) -> None:
+        try:
+            self._epoll.modify(conn.fd, _ARM)
+        except OSError:
+            self._close(conn)
+
+    def _reject(self, conn: _Conn, code: int, message: str) -> None:
+        """Answer a protocol error from the loop and close (lingering)."""
+        log.info("rejected a request from %s with %d: %s", _peer(conn), code, message)
+        try:
+            conn.sock.send(format_error(code, message, gateway.clock.date()))
+        except OSError:
+            self._close(conn)
+            return
+        self._linger(conn)
+
+    def _linger(self, conn: _Conn) -> None:
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn)
+            return
+        conn.lingering = True
+        conn.busy = False
+        conn.deadline = time.monotonic() + _LINGER_SECONDS
+        self._arm(conn)
+
+    def _close(self, conn: _Conn) -> None:
+        if self.conns.pop(conn.fd, None) is None:
+            return
+        try:
+            self._epoll.unregister(conn.fd)
+        except (OSError, ValueError):
+            pass
+        try:
+            conn.sock.close()
+        except OSError:
+            pass
+
+    # -- thread-side ---------------------------------------------------------
+
+    def _thread_main(self) -> None:
+        get = self._queue.get
+        while True:
+            item = get()
+            if item is None:
+                return
+            conn, body_done = item
+            try:
+                self._serve(conn, body_done)
+            except Exception:
+                log.exception("internal error while serving %s", _peer(conn))
+                self._close(conn)
+
+    def _serve(self, conn: _Conn, body_done: bool) -> None:
+        """Answer the dispatched request and any pipelined ones after it."""
+        proto = conn.proto
+        request = conn.request
+        assert request is not None
+        while True:
+            started = time.monotonic()
+            try:
+                outcome = gateway.handle_request(
+                    self.app,
+                    proto,
+                    request,
+                    conn,
+                    self.info,
+                    conn.local,
+                    conn.peer,
+                    not self._stopping,
+                    body_done,
+                    b"".join(conn.body) if conn.body else b"",
+                )
+            except OSError as exc:
+                log.debug("connection from %s lost: %s", _peer(conn), exc)
+                self._close(conn)
+                return
+            if self.access_log_enabled:
+                self._log_access(conn, request, outcome, time.monotonic() - started)
+            conn.body = []
+            conn.body_size = 0
+            conn.request = None
+            if not outcome.keep_alive or self._stopping:
+                if outcome.body_complete and not proto.has_buffered_data:
+                    self._close(conn)
+                else:
+                    self._linger(conn)
+                return
+            proto.start_next_cycle()
+            try:
+                event = proto.next_event()
+            except RemoteProtocolError as exc:
+                self._reject(conn, exc.status_hint, str(exc))
+                return
+            if type(event) is Request:
+                request = event
+                conn.request = request
+                body_done = not request.has_body
+                continue
+            if type(event) is ConnectionClosed:
+                self._close(conn)
+                return
+            # NEED_DATA: hand the connection back to the loop.
+            now = time.monotonic()
+            if proto.is_receiving_head:
+                conn.head_started = now
+                conn.deadline = now + self.timeouts.header
+            else:
+                conn.deadline = now + self.timeouts.keepalive
+            conn.busy = False
+            self._arm(conn)
+            return
+
+    def _log_access(self, conn: _Conn, request: Request, outcome: gateway.Outcome, duration: float) -> None:
+        referer = user_agent = "-"
+        for name, value in request.headers:
+            if name == "referer":
+                referer = value
+            elif name == "user-agent":
+                user_agent = value
+        stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime())
+        access_log.info(
+            '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f',
+            conn.peer[0] if conn.peer else "-",
+            stamp,
+            request.method,
+            request.target,
+            request.http_version,
+            outcome.status,
+            outcome.bytes_sent or "-",
+            referer.replace('"', '\\"'),
+            user_agent.replace('"', '\\"'),
+            duration,
+        )
+
+
+def _peer(conn: _Conn) -> str:
+    return f"{conn.peer[0]}:{conn.peer[1]}" if conn.peer else "unix socket"
