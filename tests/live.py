@@ -57,6 +57,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         return self.proc.returncode
 
 
@@ -105,8 +107,10 @@ def start_server(
             return LiveServer(proc, match.group(1), lines)
         if proc.poll() is not None:
             time.sleep(0.1)
+            stream.close()
             raise RuntimeError(f"server exited with {proc.returncode}:\n{''.join(lines)}")
         time.sleep(0.02)
     proc.kill()
     proc.wait(5)
+    stream.close()
     raise RuntimeError(f"server did not start listening within {timeout}s:\n{''.join(lines)}")
