@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 
 import pytest
 
-from tests.live import LiveServer, start_server
-
-
-def require_service(available: bool, reason: str) -> None:
-    """Skip when a service is missing, but fail in CI (SLUICE_REQUIRE_SERVICES=1)."""
-    if available:
-        return
-    if os.environ.get("SLUICE_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required service missing in CI: {reason}")
-    pytest.skip(reason)
+from tests.live import LiveServer
+from tests.live import start_server
 
 
 @pytest.fixture

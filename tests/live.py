@@ -17,6 +17,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip when a tool or service is missing, but fail in CI (SLUICE_REQUIRE_SERVICES=1)."""
+    if available:
+        return
+    if os.environ.get("SLUICE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing in CI: {reason}")
+    pytest.skip(reason)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"Listening on (http://\S+|unix:\S+)")
 

@@ -52,7 +52,8 @@ def load_app(target: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        if isinstance(exc, ModuleNotFoundError) and exc.name == module_name.split(".")[0]:
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
             raise AppImportError(f"no module named {module_name!r} (searched from {cwd})") from exc
         raise AppImportError(f"importing {module_name!r} failed: {exc}") from exc
     except Exception as exc:
@@ -112,10 +113,10 @@ def configure_logging(config: Config) -> None:
 def configure_access_log(config: Config) -> None:
     """Point the ``sluice.access`` logger at ``config.access_log`` (or silence it)."""
     logger = logging.getLogger("sluice.access")
-    for handler in list(logger.handlers):
-        if getattr(handler, "_sluice", False):
-            logger.removeHandler(handler)
-            handler.close()
+    for old in list(logger.handlers):
+        if getattr(old, "_sluice", False):
+            logger.removeHandler(old)
+            old.close()
     logger.propagate = False
     if config.access_log is None:
         logger.disabled = True

@@ -184,10 +184,10 @@ def resolve(
         if environ and setting.env in environ:
             values[setting.name] = setting.parse(environ[setting.env], setting.env)
     for name, value in (overrides or {}).items():
-        setting = BY_NAME.get(name)
-        if setting is None:
+        if name not in BY_NAME:
             known = ", ".join(sorted(BY_NAME))
             raise ConfigError(f"unknown setting {name!r}; known settings: {known}")
+        setting = BY_NAME[name]
         if value is None and setting.default is not None:
             continue
         if isinstance(value, str):
@@ -225,3 +225,7 @@ def markdown_table() -> str:
         flag = f"`{s.short}`, `{s.flag}`" if s.short else f"`{s.flag}`"
         rows.append(f"| `{s.name}` | {flag} | `{s.env}` | `{_show(s.default)}` | {s.doc} |")
     return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

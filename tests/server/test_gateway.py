@@ -21,6 +21,7 @@ import requests
 from tests.client import RawClient
 from tests.client import get
 from tests.live import LiveServer
+from tests.live import require_service
 from tests.live import start_server
 
 pytestmark = pytest.mark.live
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def markers(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("markers") / "markers.txt"
+    path = tmp_path_factory.mktemp("markers") / "markers.txt"
+    path.touch()
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -290,8 +293,8 @@ def test_curl_expect_continue_upload(server: LiveServer, tmp_path: Path) -> None
     import shutil
 
     curl = shutil.which("curl")
-    if curl is None:
-        pytest.skip("curl is not installed")
+    require_service(curl is not None, "curl is not installed")
+    assert curl is not None
     data = tmp_path / "up.bin"
     data.write_bytes(b"z" * 2_000_000)
     out = subprocess.run(

@@ -256,7 +256,7 @@ class InputStream:
 
     def readlines(self, hint: int = -1) -> list[bytes]:
         """Read lines until the end, or until about ``hint`` bytes were read."""
-        lines = []
+        lines: list[bytes] = []
         total = 0
         while True:
             line = self.readline()

@@ -65,6 +65,9 @@ def bind(spec: str, backlog: int = 2048) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot bind {spec}: {exc.strerror or exc}") from None
+    except BaseException:
+        sock.close()
+        raise
     sock.setblocking(False)
     return sock
 

@@ -1,0 +1,1 @@
+"""Example applications served by ``sluice serve``."""

@@ -1,0 +1,69 @@
+"""Tests of the declared settings: precedence, conversion, errors, docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sluice.config import SETTINGS
+from sluice.config import markdown_table
+from sluice.config import resolve
+from sluice.errors import ConfigError
+
+
+def test_resolve_defaults() -> None:
+    config = resolve()
+    assert config.bind == ["127.0.0.1:8000"]
+    assert config.access_log is None
+    assert config.max_body_size == 100 * 1024 * 1024
+
+
+def test_resolve_env_overrides_default_and_flag_overrides_env() -> None:
+    env = {"SLUICE_THREADS": "3", "SLUICE_LOG_LEVEL": "debug"}
+    config = resolve({"threads": "9"}, env)
+    assert config.threads == 9
+    assert config.log_level == "debug"
+
+
+def test_resolve_multiple_values_from_env_split_on_commas() -> None:
+    config = resolve(environ={"SLUICE_BIND": "127.0.0.1:1,unix:/tmp/x.sock"})
+    assert config.bind == ["127.0.0.1:1", "unix:/tmp/x.sock"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        pytest.param({"thread": 3}, "unknown setting 'thread'", id="unknown"),
+        pytest.param({"threads": "many"}, "invalid value 'many' for --threads", id="not-int"),
+        pytest.param({"max_body_size": "10x"}, "invalid value '10x' for --max-body-size", id="bad-size"),
+        pytest.param({"log_level": "loud"}, "must be one of debug", id="bad-level"),
+        pytest.param({"root_path": "app"}, "must start with '/'", id="bad-root"),
+        pytest.param({"header_timeout": "0"}, "must be more than 0", id="zero-timeout"),
+    ],
+)
+def test_resolve_bad_value_names_setting(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve(overrides)
+
+
+def test_resolve_bad_env_names_variable() -> None:
+    with pytest.raises(ConfigError, match="for SLUICE_THREADS"):
+        resolve(environ={"SLUICE_THREADS": "x"})
+
+
+@pytest.mark.parametrize(("text", "value"), [("1024", 1024), ("2k", 2048), ("3m", 3 * 1024**2), ("1g", 1024**3)])
+def test_size_suffixes(text: str, value: int) -> None:
+    assert resolve({"max_body_size": text}).max_body_size == value
+
+
+def test_access_log_off_values() -> None:
+    for text in ("off", "none", ""):
+        assert resolve({"access_log": text}, defaults={"access_log": "-"}).access_log is None
+
+
+def test_docs_settings_table_is_current() -> None:
+    doc = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
+    assert markdown_table() in doc.read_text(), "run: python -m sluice.config > docs/settings.md section"
+    for setting in SETTINGS:
+        assert setting.flag in doc.read_text()
