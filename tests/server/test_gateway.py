@@ -8,16 +8,29 @@ complained (no traceback in the server's output).
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+from typing import Any
 
 import pytest
 import requests
 
+from sluice.errors import LocalProtocolError
+from sluice.server.gateway import MAX_DRAIN
+from sluice.server.gateway import Exchange
+from sluice.server.gateway import InputStream
+from sluice.server.gateway import ServerInfo
+from sluice.server.gateway import handle_request
+from sluice.server.gateway import make_environ
+from sluice.server.protocol import Connection
+from sluice.server.protocol import Request
+from sluice.server.protocol.writer import CONTINUE
 from tests.client import RawClient
 from tests.client import get
 from tests.live import LiveServer
@@ -382,3 +395,198 @@ def test_broken_exc_info_after_headers_closes(broken: LiveServer) -> None:
         with pytest.raises(ConnectionError):
             c.read_response()
     broken.wait_for_output("ValueError: late")
+
+
+# -- in-process tests with a recording transport -------------------------------
+
+
+
+
+class RecordingTransport:
+    """A Transport that records what the gateway sends and feeds scripted input."""
+
+    def __init__(self, incoming: list[bytes] | None = None) -> None:
+        self.sent = b""
+        self.sendfile_calls: list[tuple[int, int]] = []
+        self.incoming = list(incoming or [])
+
+    def send(self, data: bytes) -> None:
+        self.sent += data
+
+    def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
+        self.sendfile_calls.append((offset, count))
+        file.seek(offset)
+        self.sent += file.read(count)
+        return count
+
+    def recv(self) -> bytes:
+        return self.incoming.pop(0) if self.incoming else b""
+
+
+def _parse(raw: bytes) -> tuple[Connection, Request]:
+    conn = Connection()
+    conn.receive_data(raw)
+    event = conn.next_event()
+    assert isinstance(event, Request)
+    return conn, event
+
+
+def _run_app(app: Any, raw: bytes = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", incoming: list[bytes] | None = None) -> tuple[RecordingTransport, Any]:
+    conn, request = _parse(raw)
+    transport = RecordingTransport(incoming)
+    outcome = handle_request(app, conn, request, transport, ServerInfo(), ("127.0.0.1", 80), ("127.0.0.1", 5), True, False)
+    return transport, outcome
+
+
+def test_file_wrapper_real_file_uses_sendfile(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789" * 1000)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        f = open(path, "rb")
+        f.seek(10)
+        return environ["wsgi.file_wrapper"](f)
+
+    transport, outcome = _run_app(app)
+    assert transport.sendfile_calls == [(10, 9990)]
+    assert b"Content-Length: 9990\r\n" in transport.sent
+    assert transport.sent.endswith((b"0123456789" * 1000)[10:])
+    assert outcome.keep_alive
+
+
+def test_file_wrapper_app_length_limits_sendfile(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "40")])
+        return environ["wsgi.file_wrapper"](open(path, "rb"))
+
+    transport, _ = _run_app(app)
+    assert transport.sendfile_calls == [(0, 40)]
+
+
+def test_file_wrapper_head_request_sends_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return environ["wsgi.file_wrapper"](open(path, "rb"))
+
+    transport, _ = _run_app(app, b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert transport.sendfile_calls == []
+    assert transport.sent.endswith(b"\r\n\r\n")
+
+
+def test_file_wrapper_non_file_iterated_in_blocks() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return environ["wsgi.file_wrapper"](io.BytesIO(b"a" * 20000), 8192)
+
+    transport, _ = _run_app(app)
+    assert transport.sendfile_calls == []
+    assert b"Transfer-Encoding: chunked" in transport.sent
+    assert b"\r\n2000\r\n" in transport.sent and transport.sent.endswith(b"0\r\n\r\n")
+
+
+def test_environ_root_path_splits_script_name() -> None:
+    _, request = _parse(b"GET /app/users/1?x HTTP/1.1\r\nHost: a\r\n\r\n")
+    stream = InputStream(Connection(), RecordingTransport(), False, True)
+    environ = make_environ(request, stream, ServerInfo(script_name="/app/"), None, None)
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/app", "/users/1")
+    _, other = _parse(b"GET /application HTTP/1.1\r\nHost: a\r\n\r\n")
+    environ = make_environ(other, stream, ServerInfo(script_name="/app"), None, None)
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/app", "/application")
+
+
+def test_input_expect_continue_sent_once_on_first_read() -> None:
+    conn, request = _parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+    transport = RecordingTransport([b"ab", b"cd"])
+    stream = InputStream(conn, transport, True, False)
+    assert transport.sent == b""
+    assert stream.read(1) == b"a"
+    assert transport.sent == CONTINUE
+    assert stream.read() == b"bcd"
+    assert stream.read() == b""
+    assert transport.sent == CONTINUE
+
+
+def test_input_readline_respects_size() -> None:
+    conn, _ = _parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabcdef\nxyz")
+    stream = InputStream(conn, RecordingTransport(), False, False)
+    assert stream.readline(3) == b"abc"
+    assert stream.readline() == b"def\n"
+    assert stream.readlines() == [b"xyz"]
+
+
+def test_input_drain_stops_at_limit() -> None:
+    conn, _ = _parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n")
+    transport = RecordingTransport([b"x" * 65536] * (MAX_DRAIN // 65536 + 4))
+    stream = InputStream(conn, transport, False, False)
+    assert stream.drain(MAX_DRAIN) is False
+
+
+def test_input_truncated_body_is_400() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.input"].read()
+        start_response("200 OK", [])
+        return []
+
+    transport, outcome = _run_app(app, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+    assert transport.sent.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert not outcome.keep_alive
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "message"),
+    [
+        pytest.param("200", [], "invalid status", id="no-reason"),
+        pytest.param("99 Low", [], "invalid status", id="two-digits"),
+        pytest.param(b"200 OK", [], "invalid status", id="bytes-status"),
+        pytest.param("200 OK", [("X", "a\nb")], "invalid value for response header 'X'", id="lf-value"),
+        pytest.param("200 OK", [("X Y", "a")], "invalid response header name", id="space-name"),
+        pytest.param("200 OK", [("Transfer-Encoding", "chunked")], "hop-by-hop", id="hop-by-hop"),
+        pytest.param("200 OK", [("X", 1)], "invalid value", id="int-value"),
+        pytest.param("200 OK", (("X", "1"),), "must be a list", id="tuple-headers"),
+        pytest.param("200 OK", [("Content-Length", "-1")], "invalid Content-Length", id="bad-length"),
+    ],
+)
+def test_start_response_rejects_invalid(status: Any, headers: Any, message: str) -> None:
+    _, request = _parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    exchange = Exchange(request, RecordingTransport(), ServerInfo(), True)
+    with pytest.raises(LocalProtocolError, match=message):
+        exchange.start_response(status, headers)
+
+
+def test_start_response_twice_without_exc_info_rejected() -> None:
+    _, request = _parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    exchange = Exchange(request, RecordingTransport(), ServerInfo(), True)
+    exchange.start_response("200 OK", [])
+    with pytest.raises(LocalProtocolError, match="second time without exc_info"):
+        exchange.start_response("500 Oops", [])
+
+
+def test_write_before_start_response_rejected() -> None:
+    _, request = _parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    exchange = Exchange(request, RecordingTransport(), ServerInfo(), True)
+    with pytest.raises(LocalProtocolError, match="before start_response"):
+        exchange.write(b"x")
+
+
+def test_head_and_first_chunk_sent_in_one_write() -> None:
+    sends: list[bytes] = []
+
+    class Counting(RecordingTransport):
+        def send(self, data: bytes) -> None:
+            sends.append(data)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"first"
+        yield b"second"
+
+    conn, request = _parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    handle_request(app, conn, request, Counting(), ServerInfo(), None, None, True, True)
+    assert sends[0].startswith(b"HTTP/1.1 200 OK\r\n") and sends[0].endswith(b"\r\n5\r\nfirst\r\n")

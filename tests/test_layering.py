@@ -1,0 +1,41 @@
+"""The import graph follows the architecture (STYLE.md §1)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "sluice"
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "server" / "protocol").glob("*.py")), ids=lambda p: p.name)
+def test_protocol_imports_no_io(path: Path) -> None:
+    forbidden = {"socket", "select", "selectors", "threading", "time", "os", "asyncio"}
+    imported = {name.split(".")[0] for name in _imports(path)}
+    assert not imported & forbidden
+    assert not any(n.startswith("sluice.server.") and not n.startswith("sluice.server.protocol") for n in _imports(path))
+
+
+def test_gateway_imports_only_protocol_from_server() -> None:
+    names = _imports(SRC / "server" / "gateway.py")
+    assert {n for n in names if n.startswith("sluice.server")} <= {
+        "sluice.server.protocol",
+        "sluice.server.protocol.writer",
+    }
+
+
+@pytest.mark.parametrize("path", sorted(p for p in SRC.glob("*.py") if p.name not in ("cli.py", "__init__.py")), ids=lambda p: p.name)
+def test_app_modules_do_not_import_server(path: Path) -> None:
+    assert not any(n.startswith("sluice.server") for n in _imports(path))
