@@ -590,3 +590,14 @@ def test_head_and_first_chunk_sent_in_one_write() -> None:
     conn, request = _parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     handle_request(app, conn, request, Counting(), ServerInfo(), None, None, True, True)
     assert sends[0].startswith(b"HTTP/1.1 200 OK\r\n") and sends[0].endswith(b"\r\n5\r\nfirst\r\n")
+
+
+def test_head_request_announces_length_of_buffered_body() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"abc"]
+
+    transport, outcome = _run_app(app, b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert b"Content-Length: 3\r\n" in transport.sent
+    assert transport.sent.endswith(b"\r\n\r\n")
+    assert outcome.keep_alive

@@ -489,8 +489,9 @@ class Exchange:
         if code < 200 or code in (204, 304) or self.request.method == "HEAD":
             # RFC 9110 §6.4.1: no content; any body bytes are dropped.
             self.no_body = True
-            if code == 304 or self.request.method == "HEAD":
-                self.content_length = 0
+            if self.request.method == "HEAD" and self._app_length is None and body_length:
+                # RFC 9110 §9.3.2: HEAD may announce the length GET would send.
+                extra.append(f"Content-Length: {body_length}\r\n")
         elif self._app_length is not None:
             self.content_length = self._app_length
         elif body_length is not None:

@@ -269,8 +269,11 @@ class Worker:
         finally:
             for _ in self._pool:
                 self._queue.put(None)
+            # Threads still running an app past the graceful timeout are
+            # daemons: they are abandoned, not waited for.
+            join_deadline = time.monotonic() + 1.0
             for t in self._pool:
-                t.join(timeout=1.0)
+                t.join(timeout=max(0.0, join_deadline - time.monotonic()))
             for conn in list(self.conns.values()):
                 self._close(conn)
             epoll.close()
