@@ -208,9 +208,11 @@ def bytearray_body(environ: Environ, start_response: StartResponse) -> list[byte
 
 
 def long_body(environ: Environ, start_response: StartResponse) -> _Closing:
-    """Declare Content-Length 5 and send 10 bytes in two chunks."""
+    """Declare Content-Length 5 and send 10 bytes in two chunks, split where QUERY_STRING says."""
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
-    return _Closing(environ, [b"123", b"4567890"])
+    if environ["QUERY_STRING"] == "mid-chunk":
+        return _Closing(environ, [b"123", b"4567890"])
+    return _Closing(environ, [b"12345", b"67890"])
 
 
 def long_first_chunk(environ: Environ, start_response: StartResponse) -> list[bytes]:

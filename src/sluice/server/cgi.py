@@ -4,8 +4,8 @@ Design: :func:`run` is PEP 3333's "Serving Apps via CGI" example made strict.
 The request is the process environment (RFC 3875 §4.1 meta-variables) plus
 exactly ``CONTENT_LENGTH`` bytes of stdin; the response is a CGI document on
 stdout (RFC 3875 §6): a ``Status`` line, the app's headers, a blank line and
-the body. The web server does the HTTP framing, so nothing here adds
-``Content-Length`` or ``Date``. The head goes out with the first non-empty
+the body. The web server does the HTTP framing, so nothing is added to the
+app's headers (no ``Content-Length``, ``Date`` or ``Server``). The head goes out with the first non-empty
 body chunk, so an error before then still becomes a clean ``500``; after it,
 the traceback goes to stderr (the web server's error log) and the exit status
 says the response is broken. The iterable's ``close()`` runs exactly once.
@@ -24,13 +24,10 @@ from typing import Any
 from typing import TextIO
 
 from sluice.errors import LocalProtocolError
-from sluice.server.gateway import _HEADER_NAME
-from sluice.server.gateway import _HEADER_VALUE
-from sluice.server.gateway import _HOP_BY_HOP
-from sluice.server.gateway import _STATUS
 from sluice.server.gateway import ExcInfo
 from sluice.server.gateway import FileWrapper
 from sluice.server.gateway import WSGIApp
+from sluice.server.gateway import check_response_head
 
 __all__ = ["run"]
 
@@ -91,6 +88,11 @@ def run(
     Returns:
         The exit status: 0 if the response was sent whole, 1 if the app
         failed or broke the WSGI contract (the reason is on ``stderr``).
+
+    Raises:
+        BaseException: what the app raised that is not an ``Exception``
+            (``KeyboardInterrupt``, ``SystemExit``), after the iterable's
+            ``close()`` ran.
     """
     cgi_environ = os.environ if environ is None else environ
     body_in = sys.stdin.buffer if stdin is None else stdin
@@ -258,40 +260,16 @@ def _format_head(status: str, headers: list[tuple[str, str]]) -> tuple[bytes, in
         LocalProtocolError: the status or a header is invalid, or a header is
             one the app may not set.
     """
-    if type(status) is not str or _STATUS.fullmatch(status) is None:
-        raise LocalProtocolError(f"invalid status {status!r}; expected e.g. '200 OK'")
-    if type(headers) is not list:
-        raise LocalProtocolError(f"response headers must be a list, not {type(headers).__name__}")
+    length = check_response_head(status, headers)
     lines = [f"Status: {status}\r\n"]
-    length = None
-    for item in headers:
-        if type(item) is not tuple or len(item) != 2:
-            raise LocalProtocolError(f"response header {item!r} is not a (name, value) tuple")
-        name, value = item
-        if type(name) is not str or _HEADER_NAME.fullmatch(name) is None:
-            raise LocalProtocolError(f"invalid response header name {name!r}")
-        if type(value) is not str or _HEADER_VALUE.fullmatch(value) is None:
-            raise LocalProtocolError(f"invalid value for response header {name!r}: {value!r}")
-        lower = name.lower()
-        if lower in _HOP_BY_HOP:
-            raise LocalProtocolError(f"hop-by-hop header {name!r} is set by the web server, not the app")
-        if lower == "status":
+    for name, value in headers:
+        if name.lower() == "status":
             # RFC 3875 §6.3.3: the web server takes a Status header as the status.
             raise LocalProtocolError("a 'Status' header is not allowed; pass the status to start_response()")
-        if lower == "content-length":
-            if not (value.isascii() and value.isdigit()):
-                raise LocalProtocolError(f"invalid Content-Length {value!r}")
-            length = int(value)
         lines.append(f"{name}: {value}\r\n")
     lines.append("\r\n")
-    try:
-        head = "".join(lines).encode("latin-1")
-    except UnicodeEncodeError:
-        raise LocalProtocolError(
-            "the status and header values must be latin-1 strings (PEP 3333); "
-            "encode other text, e.g. as RFC 8187 for filenames"
-        ) from None
-    return head, length
+    # check_response_head() allowed latin-1 characters only.
+    return "".join(lines).encode("latin-1"), length
 
 
 class _Response:
@@ -410,7 +388,7 @@ def _log_error(stderr: TextIO, cgi_environ: Mapping[str, str], exc: Exception, h
     """Write the app's failure to the web server's error log."""
     method = cgi_environ.get("REQUEST_METHOD", "-")
     path = cgi_environ.get("SCRIPT_NAME", "") + cgi_environ.get("PATH_INFO", "")
-    outcome = "the response is cut short" if headers_sent else "sent 500 Internal Server Error"
+    outcome = "the response is cut short" if headers_sent else "answering 500 Internal Server Error"
     message = f"sluice.cgi: error while handling {method} {path or '/'} ({outcome}):\n"
     try:
         stderr.write(message + "".join(traceback.format_exception(exc)))

@@ -47,9 +47,10 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 error_log = logging.getLogger("sluice.error")
 access_log = logging.getLogger("sluice.access")
 
-_STATUS = re.compile(r"[1-9][0-9]{2} [^\x00-\x08\x0a-\x1f\x7f]*")
+# PEP 3333: status and header values are latin-1 strings without CR, LF, NUL.
+_STATUS = re.compile(r"[1-9][0-9]{2} [\t\x20-\x7e\x80-\xff]*")
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 # RFC 9110 §7.6.1: hop-by-hop fields belong to the server, not the app (PEP 3333).
 _HOP_BY_HOP = frozenset(
     {
@@ -385,6 +386,47 @@ def make_environ(
     return environ
 
 
+def check_response_head(status: str, headers: list[tuple[str, str]]) -> int | None:
+    """Check an app's status and headers as PEP 3333 and RFC 9110 require.
+
+    Args:
+        status: e.g. ``"200 OK"``: three digits, a space, a reason phrase.
+        headers: a list of ``(name, value)`` tuples of latin-1 strings.
+
+    Returns:
+        The app's ``Content-Length`` as an int, ``None`` if it set none.
+
+    Raises:
+        LocalProtocolError: a malformed status, header name or value (CR, LF,
+            NUL, characters beyond latin-1), a hop-by-hop header, or a
+            malformed ``Content-Length``.
+    """
+    if type(status) is not str or _STATUS.fullmatch(status) is None:
+        raise LocalProtocolError(f"invalid status {status!r}; expected e.g. '200 OK'")
+    if type(headers) is not list:
+        raise LocalProtocolError(f"response headers must be a list, not {type(headers).__name__}")
+    length = None
+    for item in headers:
+        if type(item) is not tuple or len(item) != 2:
+            raise LocalProtocolError(f"response header {item!r} is not a (name, value) tuple")
+        name, value = item
+        if type(name) is not str or _HEADER_NAME.fullmatch(name) is None:
+            raise LocalProtocolError(f"invalid response header name {name!r}")
+        if type(value) is not str or _HEADER_VALUE.fullmatch(value) is None:
+            raise LocalProtocolError(
+                f"invalid value for response header {name!r}: {value!r} "
+                "(latin-1 text without control characters; encode other text, e.g. per RFC 8187)"
+            )
+        lower = name.lower()
+        if lower in _HOP_BY_HOP:
+            raise LocalProtocolError(f"hop-by-hop header {name!r} is set by the server, not the app")
+        if lower == "content-length":
+            if not (value.isascii() and value.isdigit()):
+                raise LocalProtocolError(f"invalid Content-Length {value!r}")
+            length = int(value)
+    return length
+
+
 class ResponseError(Exception):
     """The app broke its response contract after the head was sent."""
 
@@ -450,26 +492,7 @@ class Exchange:
                 exc_info = None
         elif self.status is not None:
             raise LocalProtocolError("start_response() called a second time without exc_info")
-        if type(status) is not str or _STATUS.fullmatch(status) is None:
-            raise LocalProtocolError(f"invalid status {status!r}; expected e.g. '200 OK'")
-        if type(headers) is not list:
-            raise LocalProtocolError(f"response headers must be a list, not {type(headers).__name__}")
-        length = None
-        for item in headers:
-            if type(item) is not tuple or len(item) != 2:
-                raise LocalProtocolError(f"response header {item!r} is not a (name, value) tuple")
-            name, value = item
-            if type(name) is not str or _HEADER_NAME.fullmatch(name) is None:
-                raise LocalProtocolError(f"invalid response header name {name!r}")
-            if type(value) is not str or _HEADER_VALUE.fullmatch(value) is None:
-                raise LocalProtocolError(f"invalid value for response header {name!r}: {value!r}")
-            lower = name.lower()
-            if lower in _HOP_BY_HOP:
-                raise LocalProtocolError(f"hop-by-hop header {name!r} is set by the server, not the app")
-            if lower == "content-length":
-                if not value.isdigit():
-                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
-                length = int(value)
+        length = check_response_head(status, headers)
         self.status = status
         self.headers = headers
         self._app_length = length

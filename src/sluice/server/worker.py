@@ -207,7 +207,7 @@ class Worker:
         self,
         app: WSGIApp,
         listeners: Sequence[socket.socket],
-        threads: int = 4,
+        threads: int = 8,
         limits: Limits | None = None,
         timeouts: Timeouts | None = None,
         info: ServerInfo | None = None,

@@ -1,0 +1,4 @@
+"""HTTP/1.1 request without a Host field (RFC 9112 §3.2)."""
+
+status = 400
+message = "without a Host header"

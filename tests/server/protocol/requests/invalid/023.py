@@ -1,0 +1,4 @@
+"""Malformed Content-Length '0x10' (hex) (RFC 9112 §6.3, RFC 9110 §8.6)."""
+
+status = 400
+message = "invalid Content-Length"

@@ -1,0 +1,4 @@
+"""Transfer-Encoding 'chunked, gzip': chunked is not the final coding (RFC 9112 §6.3)."""
+
+status = 400
+message = "must end with 'chunked'"

@@ -1,0 +1,5 @@
+"""Connection closed in the middle of the header section (RFC 9112 §8)."""
+
+status = 400
+message = "closed in the middle of a request head"
+eof = True

@@ -1,0 +1,20 @@
+"""GET with an origin-form target and a Host field (RFC 9112 §3.2.1)."""
+
+requests = [
+    {
+        "method": "GET",
+        "target": "/",
+        "path": "/",
+        "query": "",
+        "http_version": "1.1",
+        "headers": [
+            ("host", "example.com"),
+        ],
+        "host": "example.com",
+        "content_length": None,
+        "chunked": False,
+        "body": b"",
+        "keep_alive": True,
+        "expect_continue": False,
+    },
+]

@@ -1,0 +1,21 @@
+"""Chunk extensions 'name=value' and a bare name are ignored (RFC 9112 §7.1.1)."""
+
+requests = [
+    {
+        "method": "POST",
+        "target": "/ext",
+        "path": "/ext",
+        "query": "",
+        "http_version": "1.1",
+        "headers": [
+            ("host", "example.com"),
+            ("transfer-encoding", "chunked"),
+        ],
+        "host": "example.com",
+        "content_length": None,
+        "chunked": True,
+        "body": b"hello",
+        "keep_alive": True,
+        "expect_continue": False,
+    },
+]

@@ -1,0 +1,21 @@
+"""Connection: close on HTTP/1.1 ends persistence (RFC 9112 §9.6)."""
+
+requests = [
+    {
+        "method": "GET",
+        "target": "/",
+        "path": "/",
+        "query": "",
+        "http_version": "1.1",
+        "headers": [
+            ("host", "example.com"),
+            ("connection", "close"),
+        ],
+        "host": "example.com",
+        "content_length": None,
+        "chunked": False,
+        "body": b"",
+        "keep_alive": False,
+        "expect_continue": False,
+    },
+]
