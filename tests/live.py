@@ -80,9 +80,13 @@ def start_server(
     env: dict[str, str] | None = None,
     bind: Sequence[str] = ("127.0.0.1:0",),
     timeout: float = 15.0,
+    wrapper: Sequence[str] = (),
 ) -> LiveServer:
-    """Start ``python -m sluice serve TARGET --bind ... ARGS`` and wait for it to listen."""
-    cmd = [sys.executable, "-m", "sluice", "serve", target]
+    """Start ``python -m sluice serve TARGET --bind ... ARGS`` and wait for it to listen.
+
+    ``wrapper`` is a command prefix such as ``("prlimit", "--nofile=64")``.
+    """
+    cmd = [*wrapper, sys.executable, "-m", "sluice", "serve", target]
     for b in bind:
         cmd += ["--bind", b]
     cmd += list(args)

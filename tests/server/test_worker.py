@@ -16,6 +16,7 @@ import requests
 from tests.client import RawClient
 from tests.client import get
 from tests.live import LiveServer
+from tests.live import require_service
 from tests.live import start_server
 
 pytestmark = pytest.mark.live
@@ -309,3 +310,31 @@ def test_access_log_combined_format(live_server: Callable[..., LiveServer], tmp_
     line = log.read_text().strip()
     assert line.startswith("127.0.0.1 - - [")
     assert '"GET /list?x=1 HTTP/1.1" 200 3 "http://r/" "ua/1"' in line
+
+
+def test_out_of_descriptors_pauses_accept_then_recovers(live_server: Callable[..., LiveServer]) -> None:
+    import shutil
+
+    prlimit = shutil.which("prlimit")
+    require_service(prlimit is not None, "prlimit (util-linux) is not installed")
+    assert prlimit is not None
+    srv = live_server("tests.apps.wsgi_apps:validated", wrapper=(prlimit, "--nofile=64:64"))
+    held = []
+    try:
+        for _ in range(80):
+            held.append(socket.create_connection((srv.host, srv.port), timeout=5))
+        srv.wait_for_output(r"cannot accept connections: Too many open files .*pausing accept")
+    finally:
+        for s in held:
+            s.close()
+    # Once descriptors are free again, new clients are served.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            assert requests.get(srv.url + "/list", timeout=2).content == b"abc"
+            break
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    assert srv.output.count("cannot accept connections") <= 10

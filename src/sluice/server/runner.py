@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 import threading
 
 from sluice.config import Config
@@ -54,11 +55,31 @@ def make_worker(app: WSGIApp, config: Config) -> Worker:
     )
 
 
+def raise_open_files_limit() -> int:
+    """Raise the soft limit on open files to the hard limit; return the new soft limit.
+
+    Every connection is a file descriptor, and the usual soft limit (1024)
+    is far below what one epoll loop can hold.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open-files limit from %d to %d: %s", soft, hard, exc)
+            return soft
+        return hard
+    return soft
+
+
 def run(app: WSGIApp, config: Config) -> None:
     """Serve ``app`` until SIGTERM or SIGINT, then drain and return.
 
     Signal handlers are installed only when called from the main thread.
     """
+    raise_open_files_limit()
     worker = make_worker(app, config)
     if threading.current_thread() is threading.main_thread():
         worker.install_signal_handlers()

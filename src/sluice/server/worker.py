@@ -18,6 +18,7 @@ a short while, then close, so the client reads the error instead of a reset.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue
@@ -54,6 +55,7 @@ _RECV_SIZE = 65536
 BODY_BUFFER = 1024 * 1024
 _LINGER_SECONDS = 2.0
 _ACCEPT_BATCH = 64
+_ACCEPT_PAUSE = 0.5
 
 
 class Timeouts:
@@ -231,6 +233,7 @@ class Worker:
         os.set_blocking(self._wake_w, False)
         self._stopping = False
         self._stop_deadline = 0.0
+        self._accept_paused_until = 0.0
         self._pool: list[threading.Thread] = []
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -314,6 +317,8 @@ class Worker:
                         "graceful timeout: closing %d connection(s) still busy", len(conns)
                     )
                     return
+            if self._accept_paused_until and now >= self._accept_paused_until and not self._stopping:
+                self._resume_accepting()
             if now >= next_sweep:
                 next_sweep = now + 1.0
                 self._sweep(now)
@@ -352,6 +357,25 @@ class Worker:
 
     # -- loop-side connection handling ---------------------------------------
 
+    def _pause_accepting(self, exc: OSError) -> None:
+        if self._accept_paused_until:
+            return
+        log.warning(
+            "cannot accept connections: %s (%d open); pausing accept for %.1fs. "
+            "Raise the open-files limit (ulimit -n) or add workers.",
+            exc.strerror,
+            len(self.conns),
+            _ACCEPT_PAUSE,
+        )
+        self._accept_paused_until = time.monotonic() + _ACCEPT_PAUSE
+        for fd in self.listeners:
+            self._epoll.modify(fd, 0)
+
+    def _resume_accepting(self) -> None:
+        self._accept_paused_until = 0.0
+        for fd in self.listeners:
+            self._epoll.modify(fd, _EPOLLIN)
+
     def _accept(self, lsock: socket.socket, lfd: int) -> None:
         local = self._listener_addrs[lfd]
         is_tcp = lsock.family != socket.AF_UNIX
@@ -361,7 +385,13 @@ class Worker:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                log.error("accept() failed: %s", exc)
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    # Out of descriptors: the pending connection stays in the
+                    # backlog. Stop polling the listeners for a moment rather
+                    # than spin on a socket that stays readable.
+                    self._pause_accepting(exc)
+                elif exc.errno not in (errno.ECONNABORTED, errno.EPROTO):
+                    log.error("accept() failed: %s", exc)
                 return
             sock.setblocking(False)
             if is_tcp:
