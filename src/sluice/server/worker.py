@@ -402,7 +402,11 @@ class Worker:
             conn = _Conn(sock, peer, local, self.limits, self.timeouts)
             conn.deadline = time.monotonic() + self.timeouts.keepalive
             self.conns[conn.fd] = conn
-            self._epoll.register(conn.fd, _ARM)
+            # PERF: most clients send the request with the handshake's last
+            # packet; reading now saves an epoll round trip (Connection: close
+            # case in benchmarks/server.py). The socket is registered in epoll
+            # only when it has to wait (see _arm).
+            self._on_readable(conn)
 
     def _on_readable(self, conn: _Conn) -> None:
         try:
@@ -473,8 +477,14 @@ class Worker:
         self._queue.put_nowait((conn, body_done))
 
     def _arm(self, conn: _Conn) -> None:
+        """Let epoll report the connection's next input (to the loop)."""
         try:
             self._epoll.modify(conn.fd, _ARM)
+        except FileNotFoundError:
+            try:
+                self._epoll.register(conn.fd, _ARM)
+            except OSError:
+                self._close(conn)
         except OSError:
             self._close(conn)
 
