@@ -260,7 +260,7 @@ def _format_head(status: str, headers: list[tuple[str, str]]) -> tuple[bytes, in
         LocalProtocolError: the status or a header is invalid, or a header is
             one the app may not set.
     """
-    length = check_response_head(status, headers)
+    length, _ = check_response_head(status, headers)
     lines = [f"Status: {status}\r\n"]
     for name, value in headers:
         if name.lower() == "status":

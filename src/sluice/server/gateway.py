@@ -96,7 +96,7 @@ class ServerInfo:
         errors: the stream for ``wsgi.errors``.
     """
 
-    __slots__ = ("script_name", "multiprocess", "server_header", "url_scheme", "errors")
+    __slots__ = ("script_name", "multiprocess", "server_header", "url_scheme", "errors", "environ_template")
 
     def __init__(
         self,
@@ -111,6 +111,18 @@ class ServerInfo:
         self.server_header = server_header
         self.url_scheme = url_scheme
         self.errors = errors if errors is not None else sys.stderr
+        #: The environ keys that are the same for every request.
+        self.environ_template: dict[str, Any] = {
+            "SCRIPT_NAME": self.script_name,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": url_scheme,
+            "wsgi.errors": self.errors,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": multiprocess,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,
+        }
 
 
 class FileWrapper:
@@ -287,6 +299,35 @@ class InputStream:
         return False
 
 
+class EmptyInput:
+    """``wsgi.input`` for a request without a body; stateless, so shared."""
+
+    __slots__ = ()
+    is_complete = True
+    continue_pending = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Return ``b""``."""
+        return b""
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Return ``b""``."""
+        return b""
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """Return ``[]``."""
+        return []
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(())
+
+    def drain(self, limit: int) -> bool:
+        """Nothing to drain: return True."""
+        return True
+
+
+EMPTY_INPUT = EmptyInput()
+
 _environ_keys: dict[str, str] = {}
 
 
@@ -305,7 +346,7 @@ def _environ_key(name: str) -> str | None:
 
 def make_environ(
     request: Request,
-    stream: InputStream,
+    stream: InputStream | EmptyInput,
     info: ServerInfo,
     server_addr: tuple[str, int] | None,
     client_addr: tuple[str, int] | None,
@@ -328,24 +369,14 @@ def make_environ(
     script_name = info.script_name
     if script_name and (path == script_name or path.startswith(script_name + "/")):
         path = path[len(script_name) :]
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": script_name,
-        "PATH_INFO": path,
-        "QUERY_STRING": request.query,
-        "RAW_URI": request.target,
-        "REQUEST_URI": request.target,
-        "SERVER_PROTOCOL": "HTTP/" + request.http_version,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": info.url_scheme,
-        "wsgi.input": stream,
-        "wsgi.errors": info.errors,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": info.multiprocess,
-        "wsgi.run_once": False,
-        "wsgi.file_wrapper": FileWrapper,
-        "wsgi.input_terminated": True,
-    }
+    # PERF: the per-server keys are copied from a template in one step.
+    environ = info.environ_template.copy()
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = request.query
+    environ["RAW_URI"] = environ["REQUEST_URI"] = request.target
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1" if request.http_version == "1.1" else "HTTP/1.0"
+    environ["wsgi.input"] = stream
     if client_addr is not None:
         environ["REMOTE_ADDR"] = client_addr[0]
         environ["REMOTE_PORT"] = str(client_addr[1])
@@ -386,7 +417,17 @@ def make_environ(
     return environ
 
 
-def check_response_head(status: str, headers: list[tuple[str, str]]) -> int | None:
+# PERF: apps send the same few header items on every response; a validated
+# item is remembered (bounded, so unique values like cookies cannot grow it)
+# and costs one dict lookup next time (benchmarks/bench_hotpath.py).
+_checked_items: dict[tuple[str, str], str] = {}
+_checked_statuses: set[str] = set()
+_CACHE_LIMIT = 4096
+HAS_DATE = 1
+HAS_SERVER = 2
+
+
+def check_response_head(status: str, headers: list[tuple[str, str]]) -> tuple[int | None, int]:
     """Check an app's status and headers as PEP 3333 and RFC 9110 require.
 
     Args:
@@ -394,37 +435,60 @@ def check_response_head(status: str, headers: list[tuple[str, str]]) -> int | No
         headers: a list of ``(name, value)`` tuples of latin-1 strings.
 
     Returns:
-        The app's ``Content-Length`` as an int, ``None`` if it set none.
+        The app's ``Content-Length`` as an int (``None`` if it set none) and
+        flags: :data:`HAS_DATE` and :data:`HAS_SERVER` if those were set.
 
     Raises:
         LocalProtocolError: a malformed status, header name or value (CR, LF,
             NUL, characters beyond latin-1), a hop-by-hop header, or a
             malformed ``Content-Length``.
     """
-    if type(status) is not str or _STATUS.fullmatch(status) is None:
-        raise LocalProtocolError(f"invalid status {status!r}; expected e.g. '200 OK'")
+    if status not in _checked_statuses:
+        if type(status) is not str or _STATUS.fullmatch(status) is None:
+            raise LocalProtocolError(f"invalid status {status!r}; expected e.g. '200 OK'")
+        if len(_checked_statuses) < _CACHE_LIMIT:
+            _checked_statuses.add(status)
     if type(headers) is not list:
         raise LocalProtocolError(f"response headers must be a list, not {type(headers).__name__}")
     length = None
+    flags = 0
+    checked = _checked_items
     for item in headers:
-        if type(item) is not tuple or len(item) != 2:
-            raise LocalProtocolError(f"response header {item!r} is not a (name, value) tuple")
-        name, value = item
-        if type(name) is not str or _HEADER_NAME.fullmatch(name) is None:
-            raise LocalProtocolError(f"invalid response header name {name!r}")
-        if type(value) is not str or _HEADER_VALUE.fullmatch(value) is None:
-            raise LocalProtocolError(
-                f"invalid value for response header {name!r}: {value!r} "
-                "(latin-1 text without control characters; encode other text, e.g. per RFC 8187)"
-            )
-        lower = name.lower()
-        if lower in _HOP_BY_HOP:
-            raise LocalProtocolError(f"hop-by-hop header {name!r} is set by the server, not the app")
+        try:
+            lower = checked.get(item) if type(item) is tuple else None
+        except TypeError:  # an unhashable value; _check_header says what is wrong
+            lower = None
+        if lower is None:
+            lower = _check_header(item)
+            if len(checked) < _CACHE_LIMIT:
+                checked[item] = lower
         if lower == "content-length":
-            if not (value.isascii() and value.isdigit()):
-                raise LocalProtocolError(f"invalid Content-Length {value!r}")
-            length = int(value)
-    return length
+            length = int(item[1])
+        elif lower == "date":
+            flags |= HAS_DATE
+        elif lower == "server":
+            flags |= HAS_SERVER
+    return length, flags
+
+
+def _check_header(item: object) -> str:
+    """Check one response header item; return its lower-cased name."""
+    if type(item) is not tuple or len(item) != 2:
+        raise LocalProtocolError(f"response header {item!r} is not a (name, value) tuple")
+    name, value = item
+    if type(name) is not str or _HEADER_NAME.fullmatch(name) is None:
+        raise LocalProtocolError(f"invalid response header name {name!r}")
+    if type(value) is not str or _HEADER_VALUE.fullmatch(value) is None:
+        raise LocalProtocolError(
+            f"invalid value for response header {name!r}: {value!r} "
+            "(latin-1 text without control characters; encode other text, e.g. per RFC 8187)"
+        )
+    lower = name.lower()
+    if lower in _HOP_BY_HOP:
+        raise LocalProtocolError(f"hop-by-hop header {name!r} is set by the server, not the app")
+    if lower == "content-length" and not (value.isascii() and value.isdigit()):
+        raise LocalProtocolError(f"invalid Content-Length {value!r}")
+    return lower
 
 
 class ResponseError(Exception):
@@ -454,6 +518,7 @@ class Exchange:
         "bytes_sent",
         "no_body",
         "_app_length",
+        "_flags",
         "_extra",
     )
 
@@ -470,6 +535,7 @@ class Exchange:
         self.bytes_sent = 0
         self.no_body = False
         self._app_length: int | None = None
+        self._flags = 0
         self._extra = ""
 
     def start_response(
@@ -492,10 +558,11 @@ class Exchange:
                 exc_info = None
         elif self.status is not None:
             raise LocalProtocolError("start_response() called a second time without exc_info")
-        length = check_response_head(status, headers)
+        length, flags = check_response_head(status, headers)
         self.status = status
         self.headers = headers
         self._app_length = length
+        self._flags = flags
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -525,16 +592,10 @@ class Exchange:
             extra.append("Transfer-Encoding: chunked\r\n")
         else:
             self.keep_alive = False
-        has_date = has_server = False
-        for name, _ in self.headers:
-            lower = name.lower()
-            if lower == "date":
-                has_date = True
-            elif lower == "server":
-                has_server = True
-        if not has_date:
+        flags = self._flags
+        if not flags & HAS_DATE:
             extra.append(f"Date: {clock.date()}\r\n")
-        if not has_server and self.info.server_header:
+        if not flags & HAS_SERVER and self.info.server_header:
             extra.append(f"Server: {self.info.server_header}\r\n")
         if not self.keep_alive:
             extra.append("Connection: close\r\n")
@@ -699,9 +760,11 @@ def handle_request(
         OSError: the client went away or a send timed out (the connection
             must be closed; ``close()`` of the iterable was already called).
     """
-    stream = InputStream(
-        conn, transport, request.expect_continue, body_done or not request.has_body, initial_body
-    )
+    stream: InputStream | EmptyInput
+    if request.chunked or request.content_length:
+        stream = InputStream(conn, transport, request.expect_continue, body_done, initial_body)
+    else:
+        stream = EMPTY_INPUT
     environ = make_environ(request, stream, info, server_addr, client_addr)
     exchange = Exchange(request, transport, info, keep_alive and request.keep_alive)
     result: Iterable[bytes] | None = None
@@ -785,6 +848,8 @@ def _send_error(transport: Transport, code: int, message: str) -> None:
 
 
 def _close(result: object, request: Request) -> None:
+    if type(result) is list:
+        return
     close = getattr(result, "close", None)
     if close is None:
         return

@@ -1,4 +1,4 @@
 """Bare CR in a field value (RFC 9112 §2.2, RFC 9110 §5.5)."""
 
 status = 400
-message = "invalid character in the value of header 'x-cr'"
+message = "invalid character in the value of header 'X-Cr'"

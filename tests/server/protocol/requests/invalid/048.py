@@ -1,4 +1,4 @@
 """Bare LF in a field value (RFC 9112 §2.2, RFC 9110 §5.5)."""
 
 status = 400
-message = "invalid character in the value of header 'x-lf'|line ending without CR"
+message = "invalid character in the value of header 'X-Lf'|line ending without CR"
