@@ -11,23 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-
-from hypothesis import HealthCheck  # noqa: E402
-from hypothesis import given  # noqa: E402
-from hypothesis import settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from sluice.errors import RemoteProtocolError  # noqa: E402
-from sluice.server.protocol import NEED_DATA  # noqa: E402
-from sluice.server.protocol import PAUSED  # noqa: E402
-from sluice.server.protocol import Connection  # noqa: E402
-from sluice.server.protocol import ConnectionClosed  # noqa: E402
-from sluice.server.protocol import Data  # noqa: E402
-from sluice.server.protocol import EndOfMessage  # noqa: E402
-from sluice.server.protocol import Limits  # noqa: E402
-from sluice.server.protocol import Request  # noqa: E402
+from sluice.errors import RemoteProtocolError
+from sluice.server.protocol import NEED_DATA
+from sluice.server.protocol import PAUSED
+from sluice.server.protocol import Connection
+from sluice.server.protocol import ConnectionClosed
+from sluice.server.protocol import Data
+from sluice.server.protocol import EndOfMessage
+from sluice.server.protocol import Limits
+from sluice.server.protocol import Request
 
 CORPUS = Path(__file__).parent / "requests"
 SEEDS = sorted(path.read_bytes() for path in CORPUS.glob("*/*.http") if path.stat().st_size < 2048)

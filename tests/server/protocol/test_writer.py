@@ -183,12 +183,6 @@ def test_format_error_message_with_crlf_stays_in_body() -> None:
     assert dict(headers)["Content-Length"] == str(len(body))
 
 
-@pytest.mark.xfail(
-    reason="writer bug: format_error labels the body 'charset=utf-8' but encodes it as "
-    "latin-1 with 'replace', so 'caf\\xe9' is sent as the invalid UTF-8 byte 0xE9 "
-    "(parser messages quote client values, e.g. \"invalid Host header value 'caf\\xe9'\")",
-    strict=True,
-)
 def test_format_error_non_ascii_message_body_is_utf8() -> None:
     _, _, body = _split_response(format_error(400, "invalid Host header value 'caf\xe9'", DATE))
     assert body.decode("utf-8") == "400 Bad Request: invalid Host header value 'caf\xe9'\n"

@@ -57,7 +57,11 @@ _ABSOLUTE_FORM = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*)://([^/?#@]+)(/[^?#]*)?(
 # Authority-form (RFC 9112 §3.2.3), CONNECT only: uri-host ":" port.
 _AUTHORITY_FORM = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[\w\-.~!$&'()*+,;=%]+):[0-9]+", re.ASCII)
 # RFC 3986 §3.2.2 host: IP-literal / IPv4address / reg-name, then ":" port.
-_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w\-.~!$&'()*+,;=:]+\]|[\w\-.~!$&'()*+,;=%]*)(?::[0-9]*)?", re.ASCII)
+_HOST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w\-.~!$&'()*+,;=:]+\]"
+    r"|(?:[\w\-.~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?",
+    re.ASCII,
+)
 # RFC 9112 §7.1: chunk-size [chunk-ext] CRLF with
 # chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
 _QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
@@ -378,7 +382,7 @@ class Connection:
         if host_count > 1:
             raise RemoteProtocolError("several Host header fields; send exactly one")
         if host is not None and _HOST.fullmatch(host) is None:
-            raise RemoteProtocolError(f"invalid Host header value {host!r}")
+            raise RemoteProtocolError(f"invalid Host header value {host[:80]!r}")
         if host is None and version == "1.1":
             raise RemoteProtocolError("HTTP/1.1 request without a Host header field")
 
@@ -559,17 +563,21 @@ class Connection:
                 del buf[:2]
                 self._chunk_state = _CHUNK_SIZE
                 continue
-            end = buf.find(b"\r\n")
+            # Only the bytes not scanned before are searched (linear time).
+            scanned = self._scanned
+            end = buf.find(b"\r\n", max(scanned - 1, 0))
             if end < 0:
+                self._scanned = len(buf)
                 if cstate == _CHUNK_SIZE and len(buf) > self.limits.max_chunk_line:
                     raise RemoteProtocolError("chunk size line too long")
                 if cstate == _CHUNK_TRAILER and self._trailer_bytes + len(buf) > self.limits.max_header_bytes:
                     raise RemoteProtocolError(
                         f"trailer section larger than {self.limits.max_header_bytes} bytes", 431
                     )
-                if b"\n" in buf:
+                if buf.find(b"\n", max(scanned - 1, 0)) >= 0:
                     raise RemoteProtocolError("line ending without CR in a chunked body")
                 return self._need_body_data()
+            self._scanned = 0
             line = buf[:end].decode("latin-1")
             del buf[: end + 2]
             if cstate == _CHUNK_SIZE:

@@ -48,7 +48,7 @@ def format_error(code: int, message: str, date: str, server: str = "sluice") -> 
         date: the value of the ``Date`` header.
         server: the value of the ``Server`` header.
     """
-    body = f"{code} {reason_phrase(code)}: {message}\n".encode("latin-1", "replace")
+    body = f"{code} {reason_phrase(code)}: {message}\n".encode("utf-8")
     head = (
         f"HTTP/1.1 {code} {reason_phrase(code)}\r\n"
         f"Content-Type: text/plain; charset=utf-8\r\n"
