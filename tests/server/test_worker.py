@@ -338,3 +338,17 @@ def test_out_of_descriptors_pauses_accept_then_recovers(live_server: Callable[..
                 raise
             time.sleep(0.2)
     assert srv.output.count("cannot accept connections") <= 10
+
+
+def test_threads_run_under_sched_batch(server: LiveServer) -> None:
+    tasks = Path(f"/proc/{server.proc.pid}/task")
+    if not tasks.exists():
+        pytest.skip("no /proc on this system")
+    policies = []
+    for task in tasks.iterdir():
+        stat = (task / "stat").read_text()
+        # Field 41 (policy) counted after the parenthesised command name.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        policies.append(int(fields[38]))
+    # SCHED_BATCH is 3: the loop and every pool thread use it.
+    assert policies.count(3) >= 9
