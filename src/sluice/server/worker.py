@@ -550,8 +550,9 @@ class Worker:
         proto = conn.proto
         request = conn.request
         assert request is not None
+        log_access = self.access_log_enabled
         while True:
-            started = time.monotonic()
+            started = time.monotonic() if log_access else 0.0
             try:
                 outcome = gateway.handle_request(
                     self.app,
@@ -569,10 +570,11 @@ class Worker:
                 log.debug("connection from %s lost: %s", _peer(conn), exc)
                 self._close(conn)
                 return
-            if self.access_log_enabled:
+            if log_access:
                 self._log_access(conn, request, outcome, time.monotonic() - started)
-            conn.body = []
-            conn.body_size = 0
+            if conn.body:
+                conn.body = []
+                conn.body_size = 0
             conn.request = None
             if not outcome.keep_alive or self._stopping:
                 if outcome.body_complete and not proto.has_buffered_data:

@@ -49,6 +49,10 @@ _FIELD_LINE = re.compile(rf"[{_TCHAR}]+:[\t\x20-\x7e\x80-\xff]*")
 _FIELD_SECTION = re.compile(
     rf"[{_TCHAR}]+:[\t\x20-\x7e\x80-\xff]*(?:\r\n[{_TCHAR}]+:[\t\x20-\x7e\x80-\xff]*)*"
 )
+# PERF: a server sees few distinct Host values; each is checked once
+# (bounded, so random values cannot grow it). Module-level and shared by
+# threads: adding to a set is atomic in CPython.
+_valid_hosts: set[str] = set()
 # The fields that decide framing, keep-alive and expectations.
 _FRAMING_FIELDS = frozenset({"host", "content-length", "transfer-encoding", "connection", "expect"})
 _BARE_LF = re.compile(rb"(?<!\r)\n")
@@ -255,6 +259,12 @@ class Connection:
 
     def _next_head(self) -> Request | ConnectionClosed | Sentinel:
         buf = self._buf
+        if not buf:
+            # PERF: the usual state between keep-alive requests.
+            if self._eof:
+                self._state = _CLOSED
+                return ConnectionClosed()
+            return NEED_DATA
         if buf.startswith(b"\r\n"):
             # RFC 9112 §2.2: ignore empty lines before the request line (a
             # request line never starts with CRLF).
@@ -381,12 +391,20 @@ class Connection:
         # RFC 9112 §3.2: exactly one valid Host in HTTP/1.1; never several.
         if host_count > 1:
             raise RemoteProtocolError("several Host header fields; send exactly one")
-        if host is not None and _HOST.fullmatch(host) is None:
-            raise RemoteProtocolError(f"invalid Host header value {host[:80]!r}")
-        if host is None and version == "1.1":
-            raise RemoteProtocolError("HTTP/1.1 request without a Host header field")
+        if host is None:
+            if version == "1.1":
+                raise RemoteProtocolError("HTTP/1.1 request without a Host header field")
+        elif host not in _valid_hosts:
+            if _HOST.fullmatch(host) is None:
+                raise RemoteProtocolError(f"invalid Host header value {host[:80]!r}")
+            if len(_valid_hosts) < 1024:
+                _valid_hosts.add(host)
 
-        path, query, host = self._split_target(method, target, host)
+        if target[0] == "/" and "#" not in target:
+            # PERF: origin-form, the usual case, without a call.
+            path, _, query = target.partition("?")
+        else:
+            path, query, host = self._split_target(method, target, host)
 
         content_length: int | None = None
         chunked = False
