@@ -1,0 +1,770 @@
+"""Compare WSGI servers (sluice and peers) serving a hello-world app under wrk load.
+
+Each server runs as a subprocess with one worker process pinned to one core
+(``taskset -c 0``) on 127.0.0.1; ``wrk`` runs pinned to another core
+(``taskset -c 1``).  Every (server, scenario) cell starts a fresh server, checks
+that it answers ``200 Hello, World!``, warms it up for about a second, then
+measures.  Rounds are interleaved (round 1 runs every server and scenario, then
+round 2, ...) and the table reports medians over rounds.
+
+Usage (from the repository root, inside the venv)::
+
+    python benchmarks/server.py                       # full run, table to stdout
+    python benchmarks/server.py --duration 3 --rounds 1 --servers gunicorn-sync,waitress
+    python benchmarks/server.py --write               # also update benchmarks/RESULTS.md
+
+Needs ``wrk`` and ``taskset`` on PATH and gunicorn, waitress and granian in the
+current interpreter (the project's ``bench`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import http.client
+import importlib.metadata
+import ipaddress
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO_ROOT / "benchmarks"
+RESULTS_FILE = BENCH_DIR / "RESULTS.md"
+PIPELINE_SCRIPT = BENCH_DIR / "pipeline.lua"
+APP_TARGET = "benchmarks.apps:hello"
+EXPECTED_BODY = b"Hello, World!"
+
+HOST = "127.0.0.1"
+SECTION_BEGIN = "<!-- server.py:begin -->"
+SECTION_END = "<!-- server.py:end -->"
+
+STARTUP_TIMEOUT_S = 10.0  # a server that does not answer 200 within this is "failed"
+WARMUP_S = 1
+WRK_TIMEOUT = "2s"  # wrk's per-request timeout (its default, made explicit)
+WRK_GRACE_S = 30.0  # extra wall time allowed for a wrk run beyond its duration
+RSS_SAMPLE_INTERVAL_S = 0.1
+STOP_TIMEOUT_S = 5.0
+PIPELINE_DEPTH = 16
+WAITRESS_CONNECTION_LIMIT = 1024  # waitress defaults to 100, too few for c256
+DEFAULT_THREADS = 4
+MAX_ROUNDS = 50
+
+
+# --------------------------------------------------------------------------- #
+# Servers and scenarios
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to launch one server under test."""
+
+    name: str
+    label: str
+    argv: Callable[[int, int], list[str]]  # (port, threads) -> command line
+    dist: str  # distribution whose version is reported
+
+
+def _sluice_argv(port: int, threads: int) -> list[str]:
+    """Command line for sluice's own server: its default threads, access log off like the peers."""
+    return [sys.executable, "-m", "sluice", "serve", APP_TARGET,
+            "--bind", f"{HOST}:{port}", "--access-log", "off", "--log-level", "warning"]
+
+
+def _gunicorn_sync_argv(port: int, threads: int) -> list[str]:
+    """Command line for gunicorn with one sync worker."""
+    return [sys.executable, "-m", "gunicorn", "--workers", "1",
+            "--worker-class", "sync", "--bind", f"{HOST}:{port}", APP_TARGET]
+
+
+def _gunicorn_gthread_argv(port: int, threads: int) -> list[str]:
+    """Command line for gunicorn with one gthread worker."""
+    return [sys.executable, "-m", "gunicorn", "--workers", "1",
+            "--worker-class", "gthread", "--threads", str(threads),
+            "--bind", f"{HOST}:{port}", APP_TARGET]
+
+
+def _waitress_argv(port: int, threads: int) -> list[str]:
+    """Command line for waitress with a raised connection limit."""
+    return [sys.executable, "-m", "waitress", f"--listen={HOST}:{port}",
+            f"--threads={threads}",
+            f"--connection-limit={WAITRESS_CONNECTION_LIMIT}", APP_TARGET]
+
+
+def _granian_argv(port: int, threads: int) -> list[str]:
+    """Command line for granian's WSGI interface with default blocking threads."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi",
+            "--workers", "1", "--host", HOST, "--port", str(port), APP_TARGET]
+
+
+def server_specs(threads: int) -> list[ServerSpec]:
+    """All servers, labelled with the worker/thread configuration used."""
+    return [
+        ServerSpec("sluice", "sluice (1 worker, default 8 threads, access log off)",
+                   _sluice_argv, "sluice"),
+        ServerSpec("gunicorn-sync", "gunicorn sync (1 worker)",
+                   _gunicorn_sync_argv, "gunicorn"),
+        ServerSpec("gunicorn-gthread", f"gunicorn gthread (1 worker × {threads} threads)",
+                   _gunicorn_gthread_argv, "gunicorn"),
+        ServerSpec("waitress", f"waitress ({threads} threads, connection-limit "
+                   f"{WAITRESS_CONNECTION_LIMIT})", _waitress_argv, "waitress"),
+        ServerSpec("granian", "granian wsgi (1 worker, default blocking threads)",
+                   _granian_argv, "granian"),
+    ]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One wrk load shape."""
+
+    name: str
+    label: str
+    connections: int
+    extra_args: tuple[str, ...] = ()
+    latency_valid: bool = True  # False where wrk's percentiles are known to be wrong
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("keepalive-c16", "keep-alive, 16 conns", 16),
+    Scenario("keepalive-c256", "keep-alive, 256 conns", 256),
+    Scenario("close-c16", "Connection: close, 16 conns", 16,
+             ("-H", "Connection: close")),
+    # wrk 4.1 corrupts latency percentiles when pipelining: its coordinated-omission
+    # correction derives the expected interval from responses, not batches, and adds
+    # samples below the recorded minimum (wg/wrk#236).  Only throughput is kept.
+    Scenario("pipeline-c16", f"pipelined ×{PIPELINE_DEPTH}, 16 conns", 16,
+             ("-s", str(PIPELINE_SCRIPT)), latency_valid=False),
+]
+RATIO_SCENARIO = "keepalive-c16"
+
+
+# --------------------------------------------------------------------------- #
+# Results
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class WrkResult:
+    """Numbers parsed from one wrk --latency run."""
+
+    requests_per_s: float
+    p50_ms: float | None  # None when wrk's figure is missing or meaningless
+    p99_ms: float | None
+    requests: int
+    non_2xx_3xx: int
+    socket_errors: int
+
+
+@dataclass
+class RunResult:
+    """One measured (server, scenario, round) cell."""
+
+    wrk: WrkResult | None
+    peak_rss_mib: float | None
+    error: str | None = None
+
+
+@dataclass
+class CellSummary:
+    """Median figures for one (server, scenario) over all rounds."""
+
+    runs: list[RunResult] = field(default_factory=list)
+
+    def ok_runs(self) -> list[RunResult]:
+        """Runs that produced wrk numbers."""
+        return [r for r in self.runs if r.wrk is not None]
+
+    def median_rps(self) -> float | None:
+        """Median requests per second, or None when every round failed."""
+        ok = self.ok_runs()
+        return statistics.median(r.wrk.requests_per_s for r in ok if r.wrk) if ok else None
+
+
+# --------------------------------------------------------------------------- #
+# Process handling
+# --------------------------------------------------------------------------- #
+
+
+class Terminated(Exception):
+    """Raised from the SIGTERM/SIGHUP handler so cleanup code runs."""
+
+
+_live_servers: list[subprocess.Popen[bytes]] = []
+
+
+def _on_signal(signum: int, frame: types.FrameType | None) -> None:
+    """Turn SIGTERM/SIGHUP into an exception so ``finally`` blocks kill servers."""
+    raise Terminated(signal.Signals(signum).name)
+
+
+def free_port() -> int:
+    """Ask the kernel for a currently unused TCP port on the loopback address."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def loopback_url(port: int) -> str:
+    """Build the target URL and refuse anything that is not 127.0.0.1."""
+    url = f"http://{HOST}:{port}/"
+    host = urllib.parse.urlsplit(url).hostname
+    if host != "127.0.0.1" or not ipaddress.ip_address(host).is_loopback:
+        raise RuntimeError(f"refusing to load a non-loopback target: {url}")
+    return url
+
+
+def server_env() -> dict[str, str]:
+    """Environment for server processes: repo root and src/ importable."""
+    env = dict(os.environ)
+    paths = [str(REPO_ROOT), str(REPO_ROOT / "src")]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pass
+    # Kill the whole group regardless: workers may outlive a dead master.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    if proc in _live_servers:
+        _live_servers.remove(proc)
+
+
+def stop_all_servers() -> None:
+    """Kill every server process group this script started and has not reaped."""
+    for proc in list(_live_servers):
+        stop_server(proc)
+
+
+@contextlib.contextmanager
+def running_server(argv: list[str], cpu: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` pinned to ``cpu`` in its own process group; always kill it."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            ["taskset", "-c", str(cpu), *argv],
+            cwd=REPO_ROOT, env=server_env(), stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    _live_servers.append(proc)
+    try:
+        yield proc
+    finally:
+        stop_server(proc)
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], port: int, timeout: float) -> str | None:
+    """Poll until GET / answers 200 with the hello body; return an error or None."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"exited with status {proc.returncode} before answering"
+        conn = http.client.HTTPConnection(HOST, port, timeout=1.0)
+        try:
+            conn.request("GET", "/")
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status == 200 and body == EXPECTED_BODY:
+                return None
+            last = f"answered {resp.status} {body[:60]!r}"
+        except (OSError, http.client.HTTPException) as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        time.sleep(0.1)
+    return f"not ready after {timeout:.0f}s ({last})"
+
+
+def log_tail(path: Path, lines: int = 8) -> str:
+    """Last few lines of a server log, indented for stderr."""
+    try:
+        text = path.read_text(errors="replace").rstrip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "\n".join(f"      | {line}" for line in text)
+
+
+# --------------------------------------------------------------------------- #
+# RSS sampling
+# --------------------------------------------------------------------------- #
+
+
+def _group_pids(pgid: int) -> list[int]:
+    """PIDs whose process group is ``pgid`` (the server and all its children)."""
+    pids: list[int] = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # Fields after the parenthesised command: state ppid pgrp ...
+        rest = stat[stat.rfind(b")") + 2:].split()
+        if len(rest) > 2 and int(rest[2]) == pgid:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _vmrss_kib(pid: int) -> int:
+    """VmRSS of one process in KiB (0 if it is gone or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Background thread recording the peak summed VmRSS of a process group."""
+
+    def __init__(self, pgid: int, interval: float = RSS_SAMPLE_INTERVAL_S) -> None:
+        """Prepare to sample process group ``pgid`` every ``interval`` seconds."""
+        self.pgid = pgid
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        """Take one sample and keep the maximum."""
+        total = sum(_vmrss_kib(pid) for pid in _group_pids(self.pgid))
+        self.peak_kib = max(self.peak_kib, total)
+
+    def _run(self) -> None:
+        """Sample until stopped."""
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        """Start sampling."""
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop sampling and take a final sample."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sample()
+
+    @property
+    def peak_mib(self) -> float:
+        """Peak summed VmRSS in MiB."""
+        return self.peak_kib / 1024
+
+
+# --------------------------------------------------------------------------- #
+# wrk
+# --------------------------------------------------------------------------- #
+
+_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+_VALUE_RE = r"([\d.]+)(us|ms|s|m|h)"
+
+
+def wrk_command(scenario: Scenario, url: str, duration_s: int, cpu: int) -> list[str]:
+    """The pinned wrk command line for one scenario."""
+    cmd = ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{scenario.connections}",
+           f"-d{duration_s}s", "--timeout", WRK_TIMEOUT, "--latency",
+           *scenario.extra_args, url]
+    if "-s" in scenario.extra_args:
+        cmd += ["--", str(PIPELINE_DEPTH)]
+    return cmd
+
+
+def _latency_ms(text: str, pct: str) -> float | None:
+    """Read one percentile line from wrk's latency distribution (None if zero)."""
+    match = re.search(rf"^\s*{re.escape(pct)}%\s+{_VALUE_RE}\s*$", text, re.M)
+    if not match:
+        raise ValueError(f"no {pct}% line in wrk output")
+    value = float(match.group(1)) * _UNIT_MS[match.group(2)]
+    # A real request never takes 0 us; wrk prints 0 when its histogram is broken.
+    return value if value > 0 else None
+
+
+def parse_wrk(text: str, latency_valid: bool = True) -> WrkResult:
+    """Extract throughput, p50/p99 latency and error counts from wrk output."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    total = re.search(r"^\s*(\d+) requests in ", text, re.M)
+    if not rps or not total:
+        raise ValueError("no Requests/sec line in wrk output")
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    status = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    return WrkResult(
+        requests_per_s=float(rps.group(1)),
+        p50_ms=_latency_ms(text, "50") if latency_valid else None,
+        p99_ms=_latency_ms(text, "99") if latency_valid else None,
+        requests=int(total.group(1)),
+        non_2xx_3xx=int(status.group(1)) if status else 0,
+        socket_errors=sum(int(g) for g in sock.groups()) if sock else 0,
+    )
+
+
+def run_wrk(cmd: list[str], duration_s: float) -> str:
+    """Run wrk with a hard wall-clock bound and return its stdout."""
+    done = subprocess.run(cmd, capture_output=True, text=True,
+                          timeout=duration_s + WRK_GRACE_S, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk exited {done.returncode}: {done.stderr.strip()[:200]}")
+    return done.stdout
+
+
+# --------------------------------------------------------------------------- #
+# Measurement
+# --------------------------------------------------------------------------- #
+
+
+def measure(spec: ServerSpec, scenario: Scenario, args: argparse.Namespace,
+            workdir: Path, round_no: int) -> RunResult:
+    """Start a fresh server, verify, warm up, load it once and stop it."""
+    port = free_port()
+    url = loopback_url(port)
+    log_path = workdir / f"{spec.name}-{scenario.name}-r{round_no}.log"
+    with running_server(spec.argv(port, args.threads), args.server_cpu, log_path) as proc:
+        problem = wait_until_ready(proc, port, STARTUP_TIMEOUT_S)
+        if problem:
+            return RunResult(None, None, f"failed to start: {problem}\n{log_tail(log_path)}")
+        with RssSampler(proc.pid) as sampler:
+            try:
+                run_wrk(wrk_command(scenario, url, WARMUP_S, args.wrk_cpu), WARMUP_S)
+                out = run_wrk(wrk_command(scenario, url, args.duration, args.wrk_cpu),
+                              args.duration)
+                result = parse_wrk(out, scenario.latency_valid)
+            except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+                return RunResult(None, sampler.peak_mib, f"load failed: {exc}")
+        if proc.poll() is not None:
+            return RunResult(None, sampler.peak_mib,
+                             f"server died during the run\n{log_tail(log_path)}")
+        if result.requests == 0:
+            return RunResult(None, sampler.peak_mib, "no requests completed")
+        return RunResult(result, sampler.peak_mib)
+
+
+def run_all(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+            args: argparse.Namespace) -> dict[tuple[str, str], CellSummary]:
+    """Interleaved rounds: each round runs every server on every scenario."""
+    cells = {(s.name, sc.name): CellSummary() for s in servers for sc in scenarios}
+    total = args.rounds * len(servers) * len(scenarios)
+    step = 0
+    with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
+        for round_no in range(1, args.rounds + 1):
+            for scenario in scenarios:
+                for spec in servers:
+                    step += 1
+                    print(f"[{step}/{total}] round {round_no}: {spec.name} / {scenario.name} ...",
+                          end=" ", file=sys.stderr, flush=True)
+                    run = measure(spec, scenario, args, Path(tmp), round_no)
+                    cells[(spec.name, scenario.name)].runs.append(run)
+                    if run.wrk:
+                        print(f"{run.wrk.requests_per_s:,.0f} req/s, "
+                              f"p99 {_fmt_ms(run.wrk.p99_ms)} ms, "
+                              f"peak {run.peak_rss_mib or 0:.1f} MiB",
+                              file=sys.stderr, flush=True)
+                    else:
+                        print(f"FAILED: {run.error}", file=sys.stderr, flush=True)
+    return cells
+
+
+# --------------------------------------------------------------------------- #
+# Reporting
+# --------------------------------------------------------------------------- #
+
+
+def _fmt_ms(value: float | None) -> str:
+    """Milliseconds with sensible precision, or n/a."""
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _median_or_none(values: Sequence[float | None]) -> float | None:
+    """Median of the values that exist."""
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def markdown_table(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+                   cells: dict[tuple[str, str], CellSummary], rounds: int) -> str:
+    """Render the medians as a Markdown table."""
+    rows = ["| Scenario | Server | req/s | p50 ms | p99 ms | errors | peak RSS MiB |",
+            "|---|---|---:|---:|---:|---|---:|"]
+    for scenario in scenarios:
+        for spec in servers:
+            cell = cells[(spec.name, scenario.name)]
+            ok = cell.ok_runs()
+            if not ok:
+                rows.append(f"| {scenario.label} | {spec.label} | failed | – | – | "
+                            f"{len(cell.runs)}/{rounds} rounds failed | – |")
+                continue
+            wrks = [r.wrk for r in ok if r.wrk]
+            status = sum(w.non_2xx_3xx for w in wrks)
+            sock = sum(w.socket_errors for w in wrks)
+            errors = f"{status} status / {sock} socket"
+            if len(ok) < len(cell.runs):
+                errors += f"; {len(cell.runs) - len(ok)}/{rounds} rounds failed"
+            rss = [r.peak_rss_mib for r in ok if r.peak_rss_mib is not None]
+            rss_text = f"{statistics.median(rss):.1f}" if rss else "–"
+            rows.append(
+                f"| {scenario.label} | {spec.label} "
+                f"| {statistics.median(w.requests_per_s for w in wrks):,.0f} "
+                f"| {_fmt_ms(_median_or_none([w.p50_ms for w in wrks]))} "
+                f"| {_fmt_ms(_median_or_none([w.p99_ms for w in wrks]))} "
+                f"| {errors} | {rss_text} |")
+    return "\n".join(rows)
+
+
+def ratio_lines(servers: Sequence[ServerSpec],
+                cells: dict[tuple[str, str], CellSummary]) -> list[str]:
+    """sluice's keep-alive c16 throughput relative to each peer."""
+    if (("sluice", RATIO_SCENARIO)) not in cells:
+        return []
+    ours = cells[("sluice", RATIO_SCENARIO)].median_rps()
+    lines = []
+    for spec in servers:
+        if spec.name == "sluice" or (spec.name, RATIO_SCENARIO) not in cells:
+            continue
+        theirs = cells[(spec.name, RATIO_SCENARIO)].median_rps()
+        if ours is None or theirs is None or theirs == 0:
+            value = "n/a (a server failed)"
+        else:
+            value = f"{ours / theirs:.2f}×"
+        lines.append(f"- sluice / {spec.label}: {value}")
+    return lines
+
+
+def _dist_version(dist: str) -> str:
+    """Installed version of a distribution, or '?'."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _wrk_version() -> str:
+    """First line of ``wrk -v``."""
+    done = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10, check=False)
+    first = (done.stdout or done.stderr).strip().splitlines()
+    return first[0].split(" [")[0] if first else "wrk ?"
+
+
+def load_average() -> float:
+    """1-minute load average (a busy machine makes the numbers noisy)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def _cpu_model() -> str:
+    """CPU model name from /proc/cpuinfo."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+           cells: dict[tuple[str, str], CellSummary], args: argparse.Namespace,
+           command: str, loads: tuple[float, float]) -> str:
+    """The full Markdown report: setup notes, table, ratios."""
+    versions = ", ".join(
+        f"{d} {_dist_version(d)}" for d in dict.fromkeys(s.dist for s in servers))
+    lines = [
+        "## WSGI servers: hello world (`benchmarks/server.py`)",
+        "",
+        f"- Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Command: `{command}`",
+        f"- Machine: nproc={os.cpu_count()}, {_cpu_model()}, "
+        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{platform.system()} {platform.release()}; 1-min load average "
+        f"{loads[0]:.2f} before, {loads[1]:.2f} after the run",
+        f"- Versions: {versions}, {_wrk_version()}",
+        f"- Setup: app `{APP_TARGET}`; each server has one worker process pinned with "
+        f"`taskset -c {args.server_cpu}`, listening on {HOST}; load from "
+        f"`taskset -c {args.wrk_cpu} wrk -t1 -d{args.duration}s --timeout {WRK_TIMEOUT} "
+        f"--latency`. Fresh server per cell, checked for `200 Hello, World!`, "
+        f"{WARMUP_S}s warm-up with the same load.",
+        f"- Waitress runs with `--connection-limit={WAITRESS_CONNECTION_LIMIT}` "
+        "(its default of 100 would refuse part of the 256-connection load). "
+        "granian uses its default blocking-thread count for WSGI.",
+        f"- Figures are medians of {args.rounds} interleaved round(s); errors are summed over "
+        "rounds (status = wrk's non-2xx/3xx count, socket = connect+read+write+timeout). "
+        "Peak RSS is the largest sum of VmRSS over the server's process group, "
+        f"sampled every {RSS_SAMPLE_INTERVAL_S * 1000:.0f} ms (shared pages of forked "
+        "workers are counted once per process).",
+        "- gunicorn's sync worker does not do keep-alive: it closes the connection after "
+        "every response, so its keep-alive and pipelined rows are really per-connection.",
+        f"- Pipelined: `pipeline.lua` sends {PIPELINE_DEPTH} requests per write and req/s "
+        "counts every response. Latency is n/a there: wrk 4.1's percentiles are wrong "
+        "with pipelining (it records one sample per batch but derives its coordinated-"
+        "omission correction from the per-response rate; wg/wrk#236).",
+        "",
+        markdown_table(servers, scenarios, cells, args.rounds),
+    ]
+    ratios = ratio_lines(servers, cells)
+    if ratios:
+        lines += ["", f"sluice throughput relative to peers ({RATIO_SCENARIO}, "
+                  "median req/s ratio; >1 means sluice is faster):", "", *ratios]
+    return "\n".join(lines)
+
+
+def write_section(body: str, path: Path = RESULTS_FILE) -> None:
+    """Replace (or append) this script's marked section in RESULTS.md."""
+    section = f"{SECTION_BEGIN}\n{body}\n{SECTION_END}"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    start, end = text.find(SECTION_BEGIN), text.find(SECTION_END)
+    if start != -1 and end > start:
+        text = text[:start] + section + text[end + len(SECTION_END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+# --------------------------------------------------------------------------- #
+# CLI
+# --------------------------------------------------------------------------- #
+
+
+def _duration(value: str) -> int:
+    """Parse ``10`` or ``10s`` into whole seconds (1..3600)."""
+    seconds = int(value[:-1] if value.endswith("s") else value)
+    if not 1 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError("duration must be 1..3600 seconds")
+    return seconds
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    """argparse type accepting integers in ``low..high``."""
+    def parse(value: str) -> int:
+        """Parse and range-check one integer."""
+        number = int(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}..{high}")
+        return number
+    return parse
+
+
+def _names(value: str) -> list[str]:
+    """Split a comma-separated filter."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _select(kind: str, wanted: list[str] | None, available: list[str]) -> list[str]:
+    """Validate a filter against the known names, keeping the canonical order."""
+    if not wanted:
+        return available
+    unknown = sorted(set(wanted) - set(available))
+    if unknown:
+        raise SystemExit(f"unknown {kind}: {', '.join(unknown)} (known: {', '.join(available)})")
+    return [name for name in available if name in wanted]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    server_names = [s.name for s in server_specs(DEFAULT_THREADS)]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=_duration, default=10,
+                        help="seconds per measured wrk run (default 10)")
+    parser.add_argument("--rounds", type=_int_between(1, MAX_ROUNDS), default=3,
+                        metavar="N", help="interleaved rounds; medians are reported (default 3)")
+    parser.add_argument("--servers", type=_names, default=None,
+                        help=f"comma-separated subset of: {','.join(server_names)}")
+    parser.add_argument("--scenarios", type=_names, default=None,
+                        help=f"comma-separated subset of: {','.join(s.name for s in SCENARIOS)}")
+    parser.add_argument("--threads", type=_int_between(1, 256), default=DEFAULT_THREADS,
+                        metavar="N",
+                        help="threads for gunicorn gthread and waitress (default 4); sluice runs its default")
+    parser.add_argument("--server-cpu", type=int, default=0, help="core for servers (default 0)")
+    parser.add_argument("--wrk-cpu", type=int, default=1, help="core for wrk (default 1)")
+    parser.add_argument("--write", action="store_true",
+                        help="replace this script's section in benchmarks/RESULTS.md")
+    return parser.parse_args(argv)
+
+
+def check_environment(args: argparse.Namespace) -> None:
+    """Fail early when tools or cores are missing."""
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found on PATH")
+    cpus = os.sched_getaffinity(0)
+    for cpu in (args.server_cpu, args.wrk_cpu):
+        if cpu not in cpus:
+            raise SystemExit(f"core {cpu} is not available (have {sorted(cpus)})")
+    if args.server_cpu == args.wrk_cpu:
+        print("warning: server and wrk share a core", file=sys.stderr)
+    if not PIPELINE_SCRIPT.exists():
+        raise SystemExit(f"missing {PIPELINE_SCRIPT}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print (and optionally store) the table."""
+    args = parse_args(argv)
+    check_environment(args)
+    specs = {s.name: s for s in server_specs(args.threads)}
+    servers = [specs[n] for n in _select("servers", args.servers, list(specs))]
+    by_name = {s.name: s for s in SCENARIOS}
+    scenarios = [by_name[n] for n in _select("scenarios", args.scenarios, list(by_name))]
+    given = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "benchmarks/server.py", *given])
+
+    # Keep this script's own sampling off the server's core.
+    os.sched_setaffinity(0, {args.wrk_cpu})
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    load_before = load_average()
+    if load_before > 1.0:
+        print(f"warning: 1-min load average is {load_before:.2f}; other work on this "
+              "machine will skew the results", file=sys.stderr)
+    try:
+        cells = run_all(servers, scenarios, args)
+    except (KeyboardInterrupt, Terminated):
+        print("\ninterrupted; servers stopped", file=sys.stderr)
+        return 130
+    finally:
+        stop_all_servers()
+
+    text = report(servers, scenarios, cells, args, command, (load_before, load_average()))
+    print(text)
+    if args.write:
+        write_section(text)
+        print(f"\nwrote section to {RESULTS_FILE}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
