@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import threading
@@ -352,3 +353,30 @@ def test_threads_run_under_sched_batch(server: LiveServer) -> None:
         policies.append(int(fields[38]))
     # SCHED_BATCH is 3: the loop and every pool thread use it.
     assert policies.count(3) >= 9
+
+
+def test_request_arriving_while_thread_busy_is_answered(server: LiveServer) -> None:
+    # The second request reaches the loop while a thread still owns the
+    # connection; the thread must read it before letting go.
+    with RawClient(server.host, server.port) as c:
+        c.send(get("/sleep?0.3"))
+        time.sleep(0.1)
+        c.send(get("/list"))
+        assert c.read_response().body == b"slept"
+        assert c.read_response().body == b"abc"
+
+
+def test_pipelined_burst_larger_than_one_read(server: LiveServer) -> None:
+    count = 2000
+    with RawClient(server.host, server.port, timeout=20) as c:
+        c.send(get("/list") * count)
+        bodies = [c.read_response().body for _ in range(count)]
+    assert bodies == [b"abc"] * count
+
+
+def test_body_read_by_loop_across_many_reads(server: LiveServer) -> None:
+    body = bytes(range(256)) * 2000  # 512000 bytes: buffered by the loop, several reads
+    with RawClient(server.host, server.port) as c:
+        resp = c.request(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert resp.status == 200
+    assert json.loads(resp.body)["body"].encode("latin-1") == body

@@ -2,14 +2,18 @@
 
 Design: the loop thread accepts connections, reads request heads (and small
 bodies) and enforces the idle, header and body timeouts; a connection costs
-no thread until a whole request is ready. Each connection is registered with
-``EPOLLONESHOT``: once it fires, the connection belongs to exactly one thread
-until it is re-armed, so no lock guards it. A ready request is handed to the
+no thread until a whole request is ready. A ready request is handed to the
 pool through one ``SimpleQueue``; the thread that takes it runs the WSGI app,
 reads any remaining body and writes the response on the socket itself (no
 second hand-off), answers further pipelined requests already received, and
-re-arms the socket in epoll (``epoll_ctl`` is safe to call while another
-thread waits in ``epoll_wait``, so no wake-up pipe is needed on this path).
+gives the connection back.
+
+Sockets are registered once, edge-triggered, and never re-armed (PERF: one
+``epoll_ctl`` less per request than ``EPOLLONESHOT``). Ownership is a flag
+under a per-connection lock: an edge that reaches the loop while a pool
+thread owns the connection only sets ``pending``, and the thread reads that
+input before it lets go (:meth:`Worker._release`), so no edge is lost and no
+two threads ever read one socket.
 
 Closing when the server initiated it and bytes may still arrive is done by a
 lingering close (RFC 9112 §9.6): shut down the sending side, discard input for
@@ -48,7 +52,8 @@ log = logging.getLogger("sluice.error")
 access_log = logging.getLogger("sluice.access")
 
 _EPOLLIN = select.EPOLLIN
-_ARM = select.EPOLLIN | select.EPOLLONESHOT | select.EPOLLRDHUP
+# Edge-triggered: registered once per connection, never re-armed.
+_EVENTS = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET
 _RECV_SIZE = 65536
 # Bodies up to this size are read by the loop before the app runs, so a slow
 # client never holds a thread for them. Larger ones stream from the app thread.
@@ -98,6 +103,8 @@ class _Conn:
         "local",
         "deadline",
         "busy",
+        "pending",
+        "lock",
         "request",
         "body",
         "body_size",
@@ -122,6 +129,8 @@ class _Conn:
         self.local = local
         self.deadline = 0.0
         self.busy = False
+        self.pending = False
+        self.lock = threading.Lock()
         self.request: Request | None = None
         self.body: list[bytes] = []
         self.body_size = 0
@@ -178,18 +187,22 @@ class _Conn:
     def recv(self) -> bytes:
         """Receive body bytes, waiting up to the body timeout."""
         try:
-            return self.sock.recv(_RECV_SIZE)
+            data = self.sock.recv(_RECV_SIZE)
         except BlockingIOError:
-            pass
-        poller = select.poll()
-        poller.register(self.fd, select.POLLIN)
-        while True:
-            if not poller.poll(self.body_timeout * 1000):
-                raise TimeoutError("the client sent no body bytes within the body timeout")
-            try:
-                return self.sock.recv(_RECV_SIZE)
-            except BlockingIOError:
-                continue
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
+            while True:
+                if not poller.poll(self.body_timeout * 1000):
+                    raise TimeoutError("the client sent no body bytes within the body timeout")
+                try:
+                    data = self.sock.recv(_RECV_SIZE)
+                    break
+                except BlockingIOError:
+                    continue
+        if len(data) == _RECV_SIZE:
+            # More may wait in the socket, and its edge was already reported.
+            self.pending = True
+        return data
 
 
 class Worker:
@@ -410,35 +423,44 @@ class Worker:
             conn = _Conn(sock, peer, local, self.limits, self.timeouts)
             conn.deadline = time.monotonic() + self.timeouts.keepalive
             self.conns[conn.fd] = conn
-            # PERF: most clients send the request with the handshake's last
-            # packet; reading now saves an epoll round trip (Connection: close
-            # case in benchmarks/server.py). The socket is registered in epoll
-            # only when it has to wait (see _arm).
-            self._on_readable(conn)
+            try:
+                self._epoll.register(conn.fd, _EVENTS)
+            except OSError as exc:
+                log.error("epoll register failed: %s", exc)
+                self._close(conn)
 
     def _on_readable(self, conn: _Conn) -> None:
-        try:
-            data = conn.sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            self._arm(conn)
-            return
-        except OSError:
-            self._close(conn)
-            return
-        if conn.lingering:
-            if data:
-                self._arm(conn)
-            else:
+        with conn.lock:
+            if conn.busy:
+                # A pool thread owns it; it reads this input when it is done.
+                conn.pending = True
+                return
+        sock = conn.sock
+        while True:
+            try:
+                data = sock.recv(_RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
                 self._close(conn)
-            return
-        proto = conn.proto
-        if not data and proto.is_idle and conn.request is None:
-            self._close(conn)
-            return
-        if proto.is_idle and conn.request is None:
-            conn.head_started = time.monotonic()
-        proto.receive_data(data)
-        self._advance(conn)
+                return
+            if conn.lingering:
+                if not data:
+                    self._close(conn)
+                    return
+                continue
+            proto = conn.proto
+            if not data and proto.is_idle and conn.request is None:
+                self._close(conn)
+                return
+            if proto.is_idle and conn.request is None:
+                conn.head_started = time.monotonic()
+            proto.receive_data(data)
+            # Edge-triggered: a full buffer means more may wait unreported.
+            conn.pending = len(data) == _RECV_SIZE
+            self._advance(conn)
+            if not conn.pending or conn.busy or conn.fd not in self.conns:
+                return
 
     def _advance(self, conn: _Conn) -> None:
         """Parse what arrived; dispatch a ready request or wait for more."""
@@ -448,7 +470,6 @@ class Worker:
                 event = proto.next_event()
                 if event is NEED_DATA:
                     conn.deadline = conn.head_started + self.timeouts.header
-                    self._arm(conn)
                     return
                 if type(event) is not Request:
                     self._close(conn)  # ConnectionClosed
@@ -474,7 +495,6 @@ class Worker:
                     return
                 else:
                     conn.deadline = time.monotonic() + self.timeouts.body
-                    self._arm(conn)
                     return
         except RemoteProtocolError as exc:
             self._reject(conn, exc.status_hint, str(exc))
@@ -484,17 +504,30 @@ class Worker:
         conn.busy = True
         self._queue.put_nowait((conn, body_done))
 
-    def _arm(self, conn: _Conn) -> None:
-        """Let epoll report the connection's next input (to the loop)."""
-        try:
-            self._epoll.modify(conn.fd, _ARM)
-        except FileNotFoundError:
+    def _release(self, conn: _Conn) -> bytes | None:
+        """Give a connection back to the loop (pool thread side).
+
+        Input that arrived while the thread owned the connection was
+        reported to the loop, which only noted it (``pending``): the thread
+        reads it before letting go. Returns received bytes that the caller
+        must parse (the connection is still its own), ``b""`` on EOF, or
+        None once the loop owns the connection.
+        """
+        while True:
+            with conn.lock:
+                if not conn.pending:
+                    conn.busy = False
+                    return None
+                conn.pending = False
             try:
-                self._epoll.register(conn.fd, _ARM)
+                data = conn.sock.recv(_RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                continue
             except OSError:
-                self._close(conn)
-        except OSError:
-            self._close(conn)
+                return b""
+            if len(data) == _RECV_SIZE:
+                conn.pending = True
+            return data
 
     def _reject(self, conn: _Conn, code: int, message: str) -> None:
         """Answer a protocol error from the loop and close (lingering)."""
@@ -513,9 +546,16 @@ class Worker:
             self._close(conn)
             return
         conn.lingering = True
-        conn.busy = False
         conn.deadline = time.monotonic() + _LINGER_SECONDS
-        self._arm(conn)
+        # Input already in the socket has no edge left to report: discard it
+        # here; later input reaches the loop, which discards it too.
+        while True:
+            data = self._release(conn)
+            if data is None:
+                return
+            if not data:
+                self._close(conn)
+                return
 
     def _close(self, conn: _Conn) -> None:
         if self.conns.pop(conn.fd, None) is None:
@@ -596,16 +636,37 @@ class Worker:
             if type(event) is ConnectionClosed:
                 self._close(conn)
                 return
-            # NEED_DATA: hand the connection back to the loop.
+            # NEED_DATA: hand the connection back to the loop, unless input
+            # that arrived meanwhile completes another request.
+            receiving = proto.is_receiving_head
             now = time.monotonic()
-            if proto.is_receiving_head:
+            if receiving:
                 conn.head_started = now
                 conn.deadline = now + self.timeouts.header
             else:
                 conn.deadline = now + self.timeouts.keepalive
-            conn.busy = False
-            self._arm(conn)
-            return
+            while True:
+                data = self._release(conn)
+                if data is None:
+                    return
+                proto.receive_data(data)
+                try:
+                    event = proto.next_event()
+                except RemoteProtocolError as exc:
+                    self._reject(conn, exc.status_hint, str(exc))
+                    return
+                if type(event) is Request:
+                    break
+                if type(event) is ConnectionClosed:
+                    self._close(conn)
+                    return
+                if not receiving and proto.is_receiving_head:
+                    receiving = True
+                    conn.head_started = time.monotonic()
+                    conn.deadline = conn.head_started + self.timeouts.header
+            request = event
+            conn.request = request
+            body_done = not request.has_body
 
     def _log_access(self, conn: _Conn, request: Request, outcome: gateway.Outcome, duration: float) -> None:
         referer = user_agent = "-"
