@@ -38,7 +38,6 @@ from sluice.server.protocol.writer import CONTINUE
 from sluice.server.protocol.writer import LAST_CHUNK
 from sluice.server.protocol.writer import format_chunk
 from sluice.server.protocol.writer import format_error
-from sluice.server.protocol.writer import format_head
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
@@ -151,18 +150,30 @@ class FileWrapper:
 class _Clock:
     """Caches the ``Date`` header value; it changes once a second."""
 
-    __slots__ = ("_second", "_value")
+    __slots__ = ("_second", "_value", "_stamps")
 
     def __init__(self) -> None:
         self._second = -1
         self._value = ""
+        self._stamps: dict[str, str] = {}
 
     def date(self) -> str:
+        """Return the current ``Date`` value (RFC 9110 §5.6.7 IMF-fixdate)."""
         now = int(time.time())
         if now != self._second:
             self._value = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
             self._second = now
+            self._stamps.clear()
         return self._value
+
+    def stamp(self, server: str) -> str:
+        """Return the ``Date`` and ``Server`` header lines, ending in CRLF."""
+        date = self.date()
+        line = self._stamps.get(server)
+        if line is None:
+            line = f"Date: {date}\r\nServer: {server}\r\n" if server else f"Date: {date}\r\n"
+            self._stamps[server] = line
+        return line
 
 
 clock = _Clock()
@@ -519,7 +530,7 @@ class Exchange:
         "no_body",
         "_app_length",
         "_flags",
-        "_extra",
+        "code",
     )
 
     def __init__(self, request: Request, transport: Transport, info: ServerInfo, keep_alive: bool) -> None:
@@ -528,6 +539,8 @@ class Exchange:
         self.info = info
         self.keep_alive = keep_alive
         self.status: str | None = None
+        #: The status code of ``status`` (0 until start_response is called).
+        self.code = 0
         self.headers: list[tuple[str, str]] = []
         self.headers_sent = False
         self.chunked = False
@@ -536,7 +549,6 @@ class Exchange:
         self.no_body = False
         self._app_length: int | None = None
         self._flags = 0
-        self._extra = ""
 
     def start_response(
         self,
@@ -560,6 +572,7 @@ class Exchange:
             raise LocalProtocolError("start_response() called a second time without exc_info")
         length, flags = check_response_head(status, headers)
         self.status = status
+        self.code = int(status[:3])
         self.headers = headers
         self._app_length = length
         self._flags = flags
@@ -571,43 +584,69 @@ class Exchange:
             raise LocalProtocolError("write() called before start_response()")
         self.send_body(data)
 
-    def _decide_framing(self, body_length: int | None) -> None:
+    def _head(self, body_length: int | None) -> bytes:
+        """Decide the framing and return the response head.
+
+        Args:
+            body_length: the whole body's length when it is known, else None.
+        """
         status = self.status
         assert status is not None
-        code = int(status[:3])
-        extra = []
-        if code < 200 or code in (204, 304) or self.request.method == "HEAD":
+        request = self.request
+        version = request.http_version
+        # PERF: one list, one join, one encode (benchmarks/bench_hotpath.py).
+        lines = [f"HTTP/1.1 {status}\r\n"]
+        lines += [f"{name}: {value}\r\n" for name, value in self.headers]
+        if status[0] == "1" or status[:3] in ("204", "304") or request.method == "HEAD":
             # RFC 9110 §6.4.1: no content; any body bytes are dropped.
             self.no_body = True
-            if self.request.method == "HEAD" and self._app_length is None and body_length:
+            if request.method == "HEAD" and self._app_length is None and body_length:
                 # RFC 9110 §9.3.2: HEAD may announce the length GET would send.
-                extra.append(f"Content-Length: {body_length}\r\n")
+                lines.append(f"Content-Length: {body_length}\r\n")
         elif self._app_length is not None:
             self.content_length = self._app_length
         elif body_length is not None:
             self.content_length = body_length
-            extra.append(f"Content-Length: {body_length}\r\n")
-        elif self.request.http_version == "1.1":
+            lines.append(f"Content-Length: {body_length}\r\n")
+        elif version == "1.1":
             self.chunked = True
-            extra.append("Transfer-Encoding: chunked\r\n")
+            lines.append("Transfer-Encoding: chunked\r\n")
         else:
             self.keep_alive = False
         flags = self._flags
-        if not flags & HAS_DATE:
-            extra.append(f"Date: {clock.date()}\r\n")
-        if not flags & HAS_SERVER and self.info.server_header:
-            extra.append(f"Server: {self.info.server_header}\r\n")
+        if not flags:
+            lines.append(clock.stamp(self.info.server_header))
+        else:
+            if not flags & HAS_DATE:
+                lines.append(f"Date: {clock.date()}\r\n")
+            if not flags & HAS_SERVER and self.info.server_header:
+                lines.append(f"Server: {self.info.server_header}\r\n")
         if not self.keep_alive:
-            extra.append("Connection: close\r\n")
-        elif self.request.http_version == "1.0":
-            extra.append("Connection: keep-alive\r\n")
-        self._extra = "".join(extra)
-
-    def _head(self, body_length: int | None) -> bytes:
-        self._decide_framing(body_length)
-        assert self.status is not None
+            lines.append("Connection: close\r\n")
+        elif version == "1.0":
+            lines.append("Connection: keep-alive\r\n")
+        lines.append("\r\n")
         self.headers_sent = True
-        return format_head(self.status, self.headers, self._extra)
+        return "".join(lines).encode("latin-1")
+
+    def send_whole(self, body: bytes) -> bool:
+        """Send the head and a body known to be complete in one write.
+
+        Returns:
+            False, having sent nothing, if the general path must be taken
+            (a large body, or one whose length contradicts the app's
+            Content-Length, which the general path reports).
+        """
+        size = len(body)
+        if size > _JOIN_LIMIT or (self._app_length is not None and self._app_length != size):
+            return False
+        head = self._head(size)
+        if self.no_body:
+            self.transport.send(head)
+            return True
+        self.bytes_sent = size
+        self.transport.send(head + body)
+        return True
 
     def send_body(self, data: bytes, complete: bool = False) -> None:
         """Send a body chunk, with the head first if it was not sent yet.
@@ -770,6 +809,19 @@ def handle_request(
     result: Iterable[bytes] | None = None
     try:
         result = app(environ, exchange.start_response)
+        if (
+            type(result) is list
+            and len(result) == 1
+            and exchange.status is not None
+            and not exchange.headers_sent
+        ):
+            # PERF: the common shape, one bytes object, sent with its head in
+            # one write and no further checks (benchmarks/bench_hotpath.py).
+            body = result[0]
+            if type(body) is bytes and exchange.send_whole(body):
+                if stream.is_complete:
+                    return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)
+                result = []  # sent; the body left unread is dealt with below
         if exchange.status is None and type(result) in (list, tuple):
             raise LocalProtocolError("the app returned without calling start_response()")
         if type(result) is list or type(result) is tuple:
