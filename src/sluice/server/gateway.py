@@ -339,19 +339,20 @@ class EmptyInput:
 
 EMPTY_INPUT = EmptyInput()
 
-_environ_keys: dict[str, str] = {}
+# Header name -> environ key; '' means "not passed to the app". Content-Length
+# comes from the parsed request (PEP 3333 CONTENT_LENGTH), never from here.
+_environ_keys: dict[str, str] = {"content-type": "CONTENT_TYPE", "content-length": ""}
 
 
-def _environ_key(name: str) -> str | None:
-    key = _environ_keys.get(name)
-    if key is None:
-        if "_" in name:
-            # A header name with "_" would collide with one with "-"; it is
-            # dropped rather than passed on (a known header-spoofing vector).
-            return None
+def _environ_key(name: str) -> str:
+    if "_" in name:
+        # A header name with "_" would collide with one with "-"; it is
+        # dropped rather than passed on (a known header-spoofing vector).
+        key = ""
+    else:
         key = "HTTP_" + name.upper().replace("-", "_")
-        if len(_environ_keys) < 2048:
-            _environ_keys[name] = key
+    if len(_environ_keys) < 2048:
+        _environ_keys[name] = key
     return key
 
 
@@ -393,14 +394,12 @@ def make_environ(
         environ["REMOTE_PORT"] = str(client_addr[1])
     else:
         environ["REMOTE_ADDR"] = ""
+    keys = _environ_keys
     for name, value in request.headers:
-        if name == "content-type":
-            environ["CONTENT_TYPE"] = value
-            continue
-        if name == "content-length":
-            continue
-        key = _environ_key(name)
+        key = keys.get(name)
         if key is None:
+            key = _environ_key(name)
+        if not key:
             continue
         if key in environ:
             sep = "; " if name == "cookie" else ", "
