@@ -519,3 +519,65 @@ def test_next_event_invalid_host_message_quotes_at_most_80_characters() -> None:
     with pytest.raises(RemoteProtocolError, match="invalid Host header value") as info:
         conn.next_event()
     assert len(str(info.value)) < 120
+
+
+def _feed(data: bytes, limits: Limits | None = None) -> Connection:
+    conn = Connection(limits) if limits else Connection()
+    conn.receive_data(data)
+    return conn
+
+
+def test_next_event_connection_token_other_than_close_keeps_default() -> None:
+    request = _feed(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade, foo\r\n\r\n").next_event()
+    assert isinstance(request, Request) and request.keep_alive is True
+
+
+def test_next_event_multi_digit_version_rejected_505() -> None:
+    with pytest.raises(RemoteProtocolError, match="HTTP/10.0 is not supported") as info:
+        _feed(b"GET / HTTP/10.0\r\nHost: a\r\n\r\n").next_event()
+    assert info.value.status_hint == 505
+
+
+def test_next_event_many_distinct_hosts_all_checked() -> None:
+    for i in range(1100):
+        request = _feed(b"GET / HTTP/1.1\r\nHost: h%d.example\r\n\r\n" % i).next_event()
+        assert isinstance(request, Request) and request.host == f"h{i}.example"
+    with pytest.raises(RemoteProtocolError, match="invalid Host"):
+        _feed(b"GET / HTTP/1.1\r\nHost: h 1\r\n\r\n").next_event()
+
+
+def test_next_event_chunk_size_line_too_long_whole() -> None:
+    conn = _feed(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + b"5;" + b"x" * 5000 + b"\r\n")
+    assert isinstance(conn.next_event(), Request)
+    with pytest.raises(RemoteProtocolError, match="chunk size line too long"):
+        conn.next_event()
+
+
+def test_next_event_trailer_line_over_limit_without_crlf() -> None:
+    conn = _feed(
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " + b"v" * 200,
+        Limits(max_header_bytes=100),
+    )
+    assert isinstance(conn.next_event(), Request)
+    with pytest.raises(RemoteProtocolError, match="trailer section larger than 100 bytes") as info:
+        conn.next_event()
+    assert info.value.status_hint == 431
+
+
+def test_next_event_trailer_lines_over_limit() -> None:
+    trailers = b"".join(b"X-%d: v\r\n" % i for i in range(30))
+    conn = _feed(
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailers + b"\r\n",
+        Limits(max_header_bytes=100),
+    )
+    assert isinstance(conn.next_event(), Request)
+    with pytest.raises(RemoteProtocolError, match="trailer section larger than 100 bytes"):
+        conn.next_event()
+
+
+def test_events_repr_names_the_event() -> None:
+    request = _feed(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n").next_event()
+    assert repr(request) == "<Request GET /x HTTP/1.1>"
+    assert repr(Data(b"abc")) == "<Data 3 bytes>"
+    assert repr(EndOfMessage()) == "<EndOfMessage>"
+    assert repr(ConnectionClosed()) == "<ConnectionClosed>"
