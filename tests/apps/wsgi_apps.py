@@ -48,7 +48,7 @@ def _text(start_response: StartResponse, body: bytes, status: str = "200 OK", ct
 
 def _read_all(environ: Environ) -> bytes:
     stream = environ["wsgi.input"]
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         data = stream.read(65536)
         if not data:
@@ -115,7 +115,8 @@ def _routes(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if query == "length":
             headers.append(("Content-Length", str(size)))
         start_response("200 OK", headers)
-        return environ["wsgi.file_wrapper"](f, 8192)
+        wrapped: Iterable[bytes] = environ["wsgi.file_wrapper"](f, 8192)
+        return wrapped
     if path == "/status":
         code = query or "204"
         start_response(f"{code} Status", [("Content-Type", "text/plain")] if code not in ("204", "304") else [])
