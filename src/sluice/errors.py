@@ -8,6 +8,11 @@ swallow a request to stop the server.
 
 from __future__ import annotations
 
+import json
+from html import escape
+from http import HTTPStatus
+from typing import NoReturn
+
 
 class SluiceError(Exception):
     """Root of every error raised by sluice."""
@@ -54,3 +59,321 @@ class HaltServer(BaseException):
         super().__init__(reason)
         self.reason = reason
         self.exit_code = exit_code
+
+
+class RoutingError(SluiceError):
+    """A URL rule is malformed or conflicts with another."""
+
+
+class BuildError(RoutingError, LookupError):
+    """``url_for`` could not build a URL for an endpoint and its values."""
+
+
+class HTTPError(SluiceError):
+    """An error that is answered with an HTTP status; it renders itself.
+
+    Subclasses set ``code`` and a default ``description``; raise them (or
+    call :func:`sluice.abort`) anywhere in a view or hook.
+
+    Args:
+        description: a sentence for the client that replaces the default.
+        headers: extra response headers, e.g. ``[("Retry-After", "30")]``.
+    """
+
+    code = 500
+    description = "The server could not complete the request."
+
+    def __init__(self, description: str | None = None, headers: list[tuple[str, str]] | None = None) -> None:
+        if description is not None:
+            self.description = description
+        self.headers = list(headers or [])
+        super().__init__(f"{self.code} {self.name}: {self.description}")
+
+    @property
+    def name(self) -> str:
+        """The reason phrase of ``code``, e.g. ``"Not Found"``."""
+        try:
+            return HTTPStatus(self.code).phrase
+        except ValueError:
+            return "Unknown Error"
+
+    @property
+    def status(self) -> str:
+        """The status line value, e.g. ``"404 Not Found"``."""
+        return f"{self.code} {self.name}"
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        """Return the headers the error response carries (without Content-Type)."""
+        return list(self.headers)
+
+    def get_body(self, prefers_json: bool = False) -> tuple[bytes, str]:
+        """Return the body bytes and their content type.
+
+        Args:
+            prefers_json: render ``{"error": ..., "code": ..., "description": ...}``
+                instead of a small HTML page.
+        """
+        if prefers_json:
+            body = json.dumps({"code": self.code, "error": self.name, "description": self.description})
+            return body.encode(), "application/json"
+        page = (
+            "<!doctype html>\n<html lang=en>\n"
+            f"<title>{self.code} {escape(self.name)}</title>\n"
+            f"<h1>{escape(self.name)}</h1>\n<p>{escape(self.description)}</p>\n"
+        )
+        return page.encode(), "text/html; charset=utf-8"
+
+
+class BadRequest(HTTPError):
+    """400: the request is malformed."""
+
+    code = 400
+    description = "The request could not be understood by the server."
+
+
+class Unauthorized(HTTPError):
+    """401: authentication is required."""
+
+    code = 401
+    description = "Authentication is required to access this resource."
+
+
+class Forbidden(HTTPError):
+    """403: the client may not access this resource."""
+
+    code = 403
+    description = "You don't have permission to access this resource."
+
+
+class NotFound(HTTPError):
+    """404: no resource at this URL."""
+
+    code = 404
+    description = "The requested URL was not found on the server."
+
+
+class MethodNotAllowed(HTTPError):
+    """405: the URL exists but not for this method; carries ``Allow``.
+
+    Args:
+        valid_methods: the methods the URL accepts (sent in ``Allow``).
+        description: replaces the default sentence.
+    """
+
+    code = 405
+    description = "The method is not allowed for the requested URL."
+
+    def __init__(self, valid_methods: list[str] | None = None, description: str | None = None) -> None:
+        super().__init__(description)
+        self.valid_methods = sorted(valid_methods or [])
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        """Return ``Allow`` with the valid methods, plus any extra headers."""
+        headers = list(self.headers)
+        if self.valid_methods:
+            headers.append(("Allow", ", ".join(self.valid_methods)))
+        return headers
+
+
+class NotAcceptable(HTTPError):
+    """406: no representation matches the Accept headers."""
+
+    code = 406
+    description = "The resource cannot produce a response the client accepts."
+
+
+class RequestTimeout(HTTPError):
+    """408: the client took too long to send the request."""
+
+    code = 408
+    description = "The server closed the connection waiting for the request."
+
+
+class Conflict(HTTPError):
+    """409: the request conflicts with the current state of the resource."""
+
+    code = 409
+    description = "The request conflicts with the current state of the resource."
+
+
+class Gone(HTTPError):
+    """410: the resource is gone for good."""
+
+    code = 410
+    description = "The requested URL is no longer available."
+
+
+class LengthRequired(HTTPError):
+    """411: a Content-Length is required."""
+
+    code = 411
+    description = "A request with this method requires a Content-Length header."
+
+
+class PreconditionFailed(HTTPError):
+    """412: a precondition header did not hold."""
+
+    code = 412
+    description = "A precondition in the request headers did not hold."
+
+
+class ContentTooLarge(HTTPError):
+    """413: the request body is larger than allowed."""
+
+    code = 413
+    description = "The request body is larger than the server allows."
+
+
+class URITooLong(HTTPError):
+    """414: the URL is too long."""
+
+    code = 414
+    description = "The request URL is too long."
+
+
+class UnsupportedMediaType(HTTPError):
+    """415: the body's media type is not supported."""
+
+    code = 415
+    description = "The server does not support the media type of the request body."
+
+
+class RangeNotSatisfiable(HTTPError):
+    """416: the requested range cannot be served."""
+
+    code = 416
+    description = "The requested range cannot be served."
+
+
+class ExpectationFailed(HTTPError):
+    """417: the Expect header cannot be met."""
+
+    code = 417
+    description = "The server cannot meet the requirements of the Expect header."
+
+
+class ImATeapot(HTTPError):
+    """418: the server refuses to brew coffee (RFC 2324)."""
+
+    code = 418
+    description = "The server refuses to brew coffee because it is a teapot."
+
+
+class UnprocessableContent(HTTPError):
+    """422: the body is well-formed but its content is invalid."""
+
+    code = 422
+    description = "The request was well-formed but its content could not be processed."
+
+
+class Locked(HTTPError):
+    """423: the resource is locked."""
+
+    code = 423
+    description = "The resource is locked."
+
+
+class FailedDependency(HTTPError):
+    """424: an earlier request this one depends on failed."""
+
+    code = 424
+    description = "The request failed because an earlier request failed."
+
+
+class PreconditionRequired(HTTPError):
+    """428: the request must be conditional."""
+
+    code = 428
+    description = "This request is required to be conditional."
+
+
+class TooManyRequests(HTTPError):
+    """429: the client sent too many requests."""
+
+    code = 429
+    description = "Too many requests; slow down and try again later."
+
+
+class RequestHeaderFieldsTooLarge(HTTPError):
+    """431: the request headers are too large."""
+
+    code = 431
+    description = "The request header fields are too large."
+
+
+class UnavailableForLegalReasons(HTTPError):
+    """451: unavailable for legal reasons."""
+
+    code = 451
+    description = "The resource is unavailable for legal reasons."
+
+
+class InternalServerError(HTTPError):
+    """500: the server failed; the details are in the server log."""
+
+    code = 500
+    description = "The server encountered an internal error and could not complete the request."
+
+
+class NotImplementedHTTP(HTTPError):
+    """501: the server does not support the requested functionality."""
+
+    code = 501
+    description = "The server does not support the action requested by the browser."
+
+
+class BadGateway(HTTPError):
+    """502: an upstream server sent an invalid response."""
+
+    code = 502
+    description = "The proxy server received an invalid response from an upstream server."
+
+
+class ServiceUnavailable(HTTPError):
+    """503: the service is down for now."""
+
+    code = 503
+    description = "The server is temporarily unable to service the request."
+
+
+class GatewayTimeout(HTTPError):
+    """504: an upstream server did not answer in time."""
+
+    code = 504
+    description = "The upstream server did not answer in time."
+
+
+class HTTPVersionNotSupported(HTTPError):
+    """505: the HTTP version is not supported."""
+
+    code = 505
+    description = "The server does not support the HTTP version of the request."
+
+
+#: Status code to HTTPError class, for ``abort(code)``.
+HTTP_ERRORS: dict[int, type[HTTPError]] = {
+    cls.code: cls
+    for cls in (
+        BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, NotAcceptable,
+        RequestTimeout, Conflict, Gone, LengthRequired, PreconditionFailed, ContentTooLarge,
+        URITooLong, UnsupportedMediaType, RangeNotSatisfiable, ExpectationFailed, ImATeapot,
+        UnprocessableContent, Locked, FailedDependency, PreconditionRequired, TooManyRequests,
+        RequestHeaderFieldsTooLarge, UnavailableForLegalReasons, InternalServerError,
+        NotImplementedHTTP, BadGateway, ServiceUnavailable, GatewayTimeout, HTTPVersionNotSupported,
+    )
+}
+
+
+def abort(code: int, description: str | None = None) -> NoReturn:
+    """Raise the :class:`HTTPError` for ``code``.
+
+    Raises:
+        HTTPError: always; the subclass for ``code``.
+        LookupError: ``code`` is not an error status sluice knows (use a
+            subclass of HTTPError for others).
+    """
+    try:
+        cls = HTTP_ERRORS[code]
+    except KeyError:
+        raise LookupError(f"no HTTPError for status {code}; subclass HTTPError with code = {code}") from None
+    raise cls(description)
