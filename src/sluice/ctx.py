@@ -1,0 +1,296 @@
+"""Application and request contexts on ``contextvars``, and their proxies.
+
+Design: the active contexts live in two ``ContextVar``s, so every thread,
+greenlet (with contextvars support) and asyncio task sees its own, and
+nothing leaks from one request to the next. ``push()`` keeps the token of
+each ``set()`` and ``pop()`` resets it, which restores whatever was active
+before, so contexts nest. The module-level ``current_app``, ``g``,
+``request`` and ``session`` objects are proxies that look the context up on
+every use; outside a context they raise ``RuntimeError`` with a message that
+says how to get one. As in Flask, pushing a request context pushes an
+application context first when none for the same app is active, and reuses
+an active one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextvars import ContextVar
+from contextvars import Token
+from types import TracebackType
+from typing import Any
+from typing import Protocol
+
+from sluice.signals import appcontext_popped
+from sluice.signals import appcontext_pushed
+
+
+class AppLike(Protocol):
+    """What the contexts need from an application object."""
+
+    def do_teardown_appcontext(self, exc: BaseException | None) -> None:
+        """Run the teardown_appcontext hooks."""
+
+    def do_teardown_request(self, exc: BaseException | None) -> None:
+        """Run the teardown_request hooks."""
+
+
+_cv_app: ContextVar[AppContext] = ContextVar("sluice.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("sluice.request_ctx")
+
+_NO_APP = (
+    "Working outside of application context. Code that uses current_app or g "
+    "needs an active application: run it inside a request, or wrap it in "
+    "'with app.app_context():'."
+)
+_NO_REQUEST = (
+    "Working outside of request context. Code that uses request or session "
+    "runs only while a request is handled; in tests, wrap it in "
+    "'with app.test_request_context():'."
+)
+
+
+class AppGlobals:
+    """The ``g`` namespace: per application context, free-form attributes."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return attribute ``name`` or ``default``."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, *default: Any) -> Any:
+        """Remove and return attribute ``name`` (or ``default``).
+
+        Raises:
+            KeyError: ``name`` is not set and no default was given.
+        """
+        return self.__dict__.pop(name, *default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        """Return attribute ``name``, setting it to ``default`` first if missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        return f"<sluice.g {self.__dict__!r}>"
+
+
+class AppContext:
+    """Makes ``current_app`` and ``g`` available; usable as ``with``.
+
+    Args:
+        app: the application.
+    """
+
+    def __init__(self, app: AppLike) -> None:
+        self.app = app
+        self.g = AppGlobals()
+        self._tokens: list[Token[AppContext]] = []
+
+    def push(self) -> None:
+        """Make this context active (it may be pushed several times)."""
+        self._tokens.append(_cv_app.set(self))
+        appcontext_pushed.send(self.app)
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        """Deactivate this context; the last pop runs the teardown hooks.
+
+        Args:
+            exc: the exception that ended the work, passed to the hooks.
+
+        Raises:
+            RuntimeError: this context is not the active one.
+        """
+        if not self._tokens or _cv_app.get(None) is not self:
+            raise RuntimeError(f"popped the wrong application context ({self!r} is not the active one)")
+        try:
+            if len(self._tokens) == 1:
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            _cv_app.reset(self._tokens.pop())
+            appcontext_popped.send(self.app)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc)
+
+    def __repr__(self) -> str:
+        return f"<AppContext of {self.app!r}>"
+
+
+class RequestContext:
+    """Makes ``request`` and ``session`` available for one request.
+
+    Args:
+        app: the application handling the request.
+        request: the request object.
+        app_context: a factory for the application context pushed when none
+            for ``app`` is active.
+    """
+
+    def __init__(self, app: AppLike, request: Any, app_context: Callable[[], AppContext]) -> None:
+        self.app = app
+        self.request = request
+        #: The session, set by the app once its session interface opened it.
+        self.session: Any = None
+        #: Functions registered with ``after_this_request``.
+        self.after_request_functions: list[Callable[[Any], Any]] = []
+        self._app_context = app_context
+        self._implicit: list[AppContext | None] = []
+        self._tokens: list[Token[RequestContext]] = []
+
+    def push(self) -> None:
+        """Make this context active, pushing an application context if needed."""
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self._app_context()
+            app_ctx.push()
+            self._implicit.append(app_ctx)
+        else:
+            self._implicit.append(None)
+        self._tokens.append(_cv_request.set(self))
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        """Deactivate; the last pop runs teardown hooks, always, even if one raises.
+
+        Raises:
+            RuntimeError: this context is not the active one.
+        """
+        if not self._tokens or _cv_request.get(None) is not self:
+            raise RuntimeError(f"popped the wrong request context ({self!r} is not the active one)")
+        try:
+            if len(self._tokens) == 1:
+                self.app.do_teardown_request(exc)
+        finally:
+            _cv_request.reset(self._tokens.pop())
+            app_ctx = self._implicit.pop()
+            if app_ctx is not None:
+                app_ctx.pop(exc)
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc)
+
+    def __repr__(self) -> str:
+        return f"<RequestContext {self.request!r}>"
+
+
+def has_app_context() -> bool:
+    """Return True inside an application context."""
+    return _cv_app.get(None) is not None
+
+
+def has_request_context() -> bool:
+    """Return True while a request is handled (inside a request context)."""
+    return _cv_request.get(None) is not None
+
+
+def _app_ctx() -> AppContext:
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(_NO_APP)
+    return ctx
+
+
+def _request_ctx() -> RequestContext:
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(_NO_REQUEST)
+    return ctx
+
+
+class _Proxy:
+    """Forwards every operation to the object ``get()`` returns now."""
+
+    __slots__ = ("_get",)
+
+    def __init__(self, get: Callable[[], Any]) -> None:
+        object.__setattr__(self, "_get", get)
+
+    def _get_current_object(self) -> Any:
+        """Return the object behind the proxy (to pass it to another thread)."""
+        return self._get()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._get(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._get()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._get()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._get()[key]
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._get()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get())
+        except RuntimeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._get() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self._get() != other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._get()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._get())
+        except RuntimeError:
+            return "<unbound proxy>"
+
+    def __str__(self) -> str:
+        return str(self._get())
+
+
+#: The application handling the current request (or of the app context).
+current_app: Any = _Proxy(lambda: _app_ctx().app)
+#: A namespace for data during one application context (one request).
+g: Any = _Proxy(lambda: _app_ctx().g)
+#: The request being handled.
+request: Any = _Proxy(lambda: _request_ctx().request)
+#: The session of the request being handled.
+session: Any = _Proxy(lambda: _request_ctx().session)

@@ -1,0 +1,42 @@
+"""The framework's named signals, on ``blinker``.
+
+Every signal is sent with the application as sender, as in Flask, so a
+receiver can ``connect(fn, sender=app)`` to hear one app only. Connect with
+``signal.connect(receiver)``; receivers take the sender first, then keyword
+arguments that each signal's comment names.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent when a request context was pushed, before any hook ran.
+request_started = _signals.signal("request-started")
+#: Sent with ``response=`` after the response was built, before it is sent.
+request_finished = _signals.signal("request-finished")
+#: Sent with ``exception=`` when an unhandled exception becomes a 500.
+got_request_exception = _signals.signal("got-request-exception")
+#: Sent with ``exc=`` when the request context is torn down.
+request_tearing_down = _signals.signal("request-tearing-down")
+#: Sent when an application context was pushed.
+appcontext_pushed = _signals.signal("appcontext-pushed")
+#: Sent when an application context was popped.
+appcontext_popped = _signals.signal("appcontext-popped")
+#: Sent with ``exc=`` when the application context is torn down.
+appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
+#: Sent with ``response=`` when the server closed the response: after its
+#: last byte was sent, or after the client went away.
+response_closed = _signals.signal("response-closed")
+
+__all__ = [
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "got_request_exception",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
+    "response_closed",
+]
