@@ -376,4 +376,4 @@ def abort(code: int, description: str | None = None) -> NoReturn:
         cls = HTTP_ERRORS[code]
     except KeyError:
         raise LookupError(f"no HTTPError for status {code}; subclass HTTPError with code = {code}") from None
-    raise cls(description)
+    raise cls(description=description)
