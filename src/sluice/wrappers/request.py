@@ -1,0 +1,461 @@
+"""The ``Request`` wrapper: a lazy, read-only view of one WSGI environ.
+
+Design: constructing a ``Request`` stores the environ and nothing else.
+Every property is a ``functools.cached_property``: the first read parses and
+stores the result in the instance ``__dict__``, later reads are plain
+attribute lookups (faster than a slot plus an "is it parsed yet" check,
+which is why this class, unlike the containers, has no ``__slots__``). The
+body is read at most once: ``form``/``files`` consume the stream for form
+content types, ``get_data`` buffers it for the rest. Decoding follows PEP
+3333: environ strings are latin-1 stand-ins for bytes, re-encoded and then
+decoded as UTF-8, and anything that does not decode is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import IO
+from typing import Any
+from urllib.parse import quote
+from wsgiref.types import WSGIEnvironment
+
+from sluice.errors import BadRequest
+from sluice.errors import ContentTooLarge
+from sluice.errors import UnsupportedMediaType
+from sluice.wrappers.datastructures import FileStorage
+from sluice.wrappers.datastructures import Headers
+from sluice.wrappers.datastructures import ImmutableHeaders
+from sluice.wrappers.datastructures import MultiDict
+from sluice.wrappers.formparser import MultipartParser
+from sluice.wrappers.formparser import parse_urlencoded
+from sluice.wrappers.http import MIMEAccept
+from sluice.wrappers.http import parse_cookie
+from sluice.wrappers.http import parse_options_header
+
+_READ_SIZE = 64 * 1024
+_MISSING: Any = object()
+
+
+class LimitedStream:
+    """A file-like reader that returns at most ``limit`` bytes of a WSGI input.
+
+    PEP 3333 forbids reading ``wsgi.input`` past ``CONTENT_LENGTH``; this
+    makes reading to the end safe. A stream that ends before ``limit`` means
+    the client went away or lied about the length.
+
+    Args:
+        stream: the ``wsgi.input`` file.
+        limit: how many bytes the body has, or None when the server marks
+            the input as terminated (``wsgi.input_terminated``).
+    """
+
+    __slots__ = ("_stream", "_remaining")
+
+    def __init__(self, stream: IO[bytes], limit: int | None) -> None:
+        self._stream = stream
+        self._remaining = limit
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes, or all that is left when ``size`` is negative.
+
+        Raises:
+            BadRequest: the input ended before ``Content-Length`` bytes.
+        """
+        if self._remaining is None:
+            return self._stream.read(size) if size >= 0 else self._stream.read()
+        if self._remaining <= 0:
+            return b""
+        if size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._stream.read(size)
+        # A socket-backed input may return short reads; keep reading, and
+        # treat an empty read before the limit as a client that went away.
+        while len(data) < size:
+            more = self._stream.read(size - len(data))
+            if not more:
+                self._remaining = 0
+                raise BadRequest("The client sent fewer body bytes than its Content-Length announced.")
+            data += more
+        self._remaining -= len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        """Read one line, at most ``size`` bytes, never past the limit."""
+        if self._remaining is None:
+            return self._stream.readline(size) if size >= 0 else self._stream.readline()
+        if self._remaining <= 0:
+            return b""
+        if size < 0 or size > self._remaining:
+            size = self._remaining
+        line = self._stream.readline(size)
+        self._remaining -= len(line)
+        return line
+
+    def readable(self) -> bool:
+        """Return True: the stream can be read."""
+        return True
+
+    def __iter__(self) -> LimitedStream:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def _decode_path(value: str, what: str) -> str:
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        # The server already gave text that is not a latin-1 byte string.
+        return value
+    except UnicodeDecodeError:
+        raise BadRequest(f"The {what} is not valid UTF-8; percent-encode it as UTF-8 bytes.") from None
+
+
+class Request:
+    """One HTTP request, parsed lazily from its WSGI environ.
+
+    Args:
+        environ: the PEP 3333 environ of the request.
+
+    Attributes:
+        view_args: URL arguments, set by the router (None before routing).
+        endpoint: the matched endpoint name, set by the router.
+        blueprint: the matched blueprint name, set by the router.
+        max_content_length: bodies larger than this are a 413 (None: no limit).
+        max_form_memory_size: the most bytes of form fields (not files) read
+            into memory; more is a 413.
+        max_form_parts: the most multipart parts or urlencoded fields; more is a 413.
+    """
+
+    max_content_length: int | None = None
+    max_form_memory_size: int | None = 500_000
+    max_form_parts: int | None = 1000
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        self.environ = environ
+        self.view_args: dict[str, Any] | None = None
+        self.endpoint: str | None = None
+        self.blueprint: str | None = None
+
+    def __repr__(self) -> str:
+        try:
+            url = self.url
+        except BadRequest:
+            url = "(undecodable URL)"
+        return f"<Request {url!r} [{self.method}]>"
+
+    # -- URL --------------------------------------------------------------
+
+    @cached_property
+    def method(self) -> str:
+        """The request method, uppercased (``"GET"``)."""
+        return str(self.environ.get("REQUEST_METHOD", "GET")).upper()
+
+    @cached_property
+    def path(self) -> str:
+        """The decoded path below the application root, always starting with ``/``.
+
+        Raises:
+            BadRequest: ``PATH_INFO`` is not valid UTF-8.
+        """
+        raw = _decode_path(self.environ.get("PATH_INFO", ""), "request path")
+        return "/" + raw.lstrip("/")
+
+    @cached_property
+    def script_root(self) -> str:
+        """The decoded mount point of the application, without a trailing ``/``.
+
+        Raises:
+            BadRequest: ``SCRIPT_NAME`` is not valid UTF-8.
+        """
+        return _decode_path(self.environ.get("SCRIPT_NAME", ""), "script name").rstrip("/")
+
+    @cached_property
+    def query_string(self) -> bytes:
+        """The raw query string bytes, without the ``?``."""
+        return str(self.environ.get("QUERY_STRING", "")).encode("latin-1", "replace")
+
+    @cached_property
+    def full_path(self) -> str:
+        """The path and query string, e.g. ``/search?q=x`` (the ``?`` is always there, as in Werkzeug)."""
+        return f"{self.path}?{self.query_string.decode('utf-8', 'replace')}"
+
+    @cached_property
+    def scheme(self) -> str:
+        """The URL scheme, ``"http"`` or ``"https"`` (``wsgi.url_scheme``)."""
+        return str(self.environ.get("wsgi.url_scheme", "http"))
+
+    @cached_property
+    def is_secure(self) -> bool:
+        """True when the request came over TLS."""
+        return self.scheme in ("https", "wss")
+
+    @cached_property
+    def host(self) -> str:
+        """The host and, when not the scheme's default, the port.
+
+        ``Host`` wins; without it ``SERVER_NAME`` and ``SERVER_PORT`` are used.
+        """
+        host = self.environ.get("HTTP_HOST")
+        if host:
+            return str(host)
+        name = str(self.environ.get("SERVER_NAME", ""))
+        port = str(self.environ.get("SERVER_PORT", ""))
+        if port and (self.scheme, port) not in (("http", "80"), ("https", "443")):
+            if ":" in name:
+                name = f"[{name}]"
+            return f"{name}:{port}"
+        return name
+
+    @cached_property
+    def root_url(self) -> str:
+        """Scheme, host and the quoted script root, with a trailing ``/``."""
+        return f"{self.scheme}://{self.host}{quote(self.script_root)}/"
+
+    @property
+    def url_root(self) -> str:
+        """Alias of :attr:`root_url` (the Flask name)."""
+        return self.root_url
+
+    @cached_property
+    def base_url(self) -> str:
+        """The URL without the query string, path percent-encoded."""
+        return f"{self.scheme}://{self.host}{quote(self.script_root + self.path)}"
+
+    @cached_property
+    def url(self) -> str:
+        """The full URL, path percent-encoded, query string as received."""
+        query = self.query_string
+        if not query:
+            return self.base_url
+        return f"{self.base_url}?{quote(query, safe='/:?=&%+;,@!$*()~[]')}"
+
+    @cached_property
+    def remote_addr(self) -> str | None:
+        """The client address the server saw (``REMOTE_ADDR``), or None."""
+        value = self.environ.get("REMOTE_ADDR")
+        return str(value) if value is not None else None
+
+    @cached_property
+    def args(self) -> MultiDict[str]:
+        """The query string fields.
+
+        Raises:
+            BadRequest: bad percent-encoding or bytes that are not UTF-8.
+        """
+        return parse_urlencoded(self.query_string, "query string")
+
+    # -- headers ----------------------------------------------------------
+
+    @cached_property
+    def headers(self) -> Headers:
+        """The request headers, read-only (``headers.copy()`` gives a mutable one)."""
+        return ImmutableHeaders.from_environ(self.environ)
+
+    @cached_property
+    def content_type(self) -> str | None:
+        """The raw ``Content-Type`` header, or None."""
+        return self.environ.get("CONTENT_TYPE") or None
+
+    @cached_property
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        return parse_options_header(self.content_type)
+
+    @property
+    def mimetype(self) -> str:
+        """The lowercased media type of ``Content-Type`` without parameters (``""`` if none)."""
+        return self._parsed_content_type[0]
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        """The parameters of ``Content-Type``, e.g. ``{"charset": "utf-8"}``."""
+        return dict(self._parsed_content_type[1])
+
+    @cached_property
+    def content_length(self) -> int | None:
+        """The ``Content-Length`` as an int, or None when absent or malformed."""
+        value = self.environ.get("CONTENT_LENGTH")
+        if value and str(value).isdigit():
+            return int(value)
+        return None
+
+    @cached_property
+    def cookies(self) -> MultiDict[str]:
+        """The cookies sent in ``Cookie``, parsed tolerantly (RFC 6265 §5.4)."""
+        return MultiDict(parse_cookie(self.environ.get("HTTP_COOKIE")))
+
+    @cached_property
+    def accept_mimetypes(self) -> MIMEAccept:
+        """The ``Accept`` header, ordered by quality; see :class:`MIMEAccept`."""
+        return MIMEAccept(self.environ.get("HTTP_ACCEPT"))
+
+    @property
+    def prefers_json(self) -> bool:
+        """True when the client rates JSON above HTML (``*/*`` alone prefers HTML)."""
+        return self.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+    @property
+    def is_json(self) -> bool:
+        """True when the body is JSON: ``application/json`` or ``application/*+json``."""
+        mimetype = self.mimetype
+        return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+    # -- body -------------------------------------------------------------
+
+    @cached_property
+    def stream(self) -> LimitedStream:
+        """The body as a file-like object that stops at ``Content-Length``.
+
+        Without a length (and without ``wsgi.input_terminated``) the body is
+        empty, as PEP 3333 requires.
+
+        Raises:
+            ContentTooLarge: the length exceeds ``max_content_length``.
+        """
+        length = self.content_length
+        if self.max_content_length is not None and length is not None and length > self.max_content_length:
+            raise ContentTooLarge(f"The request body is {length} bytes; the limit is {self.max_content_length}.")
+        stream = self.environ["wsgi.input"]
+        if length is None and self.environ.get("wsgi.input_terminated"):
+            return LimitedStream(stream, None)
+        return LimitedStream(stream, length or 0)
+
+    def _read_capped(self, limit: int | None, what: str) -> bytes:
+        if limit is None:
+            return self.stream.read()
+        data = self.stream.read(limit + 1)
+        if len(data) > limit:
+            raise ContentTooLarge(f"The {what} exceeds {limit} bytes.")
+        return data
+
+    def get_data(self, cache: bool = True, as_text: bool = False) -> Any:
+        """Read the body.
+
+        After ``form`` parsed a form body, the body is gone and this returns
+        an empty value.
+
+        Args:
+            cache: keep the bytes so later calls (and ``json``) see them.
+            as_text: decode as UTF-8 (with replacement) and return str.
+
+        Returns:
+            The body as bytes, or str when ``as_text``.
+
+        Raises:
+            ContentTooLarge: the body exceeds ``max_content_length``.
+        """
+        data: bytes | None = self.__dict__.get("_cached_data")
+        if data is None:
+            data = self._read_capped(self.max_content_length, "request body")
+            if cache:
+                self.__dict__["_cached_data"] = data
+        if as_text:
+            return data.decode("utf-8", "replace")
+        return data
+
+    @property
+    def data(self) -> bytes:
+        """The body bytes, read and cached on first use."""
+        data: bytes = self.get_data()
+        return data
+
+    def _load_form_data(self) -> tuple[MultiDict[str], MultiDict[FileStorage]]:
+        loaded: tuple[MultiDict[str], MultiDict[FileStorage]] | None = self.__dict__.get("_form_data")
+        if loaded is not None:
+            return loaded
+        mimetype = self.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            body = self.__dict__.get("_cached_data")
+            if body is None:
+                body = self._read_capped(self.max_form_memory_size, "form body (max_form_memory_size)")
+            loaded = (parse_urlencoded(body, "form body", self.max_form_parts), MultiDict())
+        elif mimetype == "multipart/form-data":
+            parser = MultipartParser(
+                self._parsed_content_type[1].get("boundary", ""), self.max_form_memory_size, self.max_form_parts
+            )
+            loaded = parser.parse(self.stream.read)
+        else:
+            loaded = (MultiDict(), MultiDict())
+        self.__dict__["_form_data"] = loaded
+        return loaded
+
+    @property
+    def form(self) -> MultiDict[str]:
+        """The fields of a urlencoded or multipart body (empty for other bodies).
+
+        Raises:
+            BadRequest: the body is malformed.
+            ContentTooLarge: a form limit was exceeded.
+        """
+        return self._load_form_data()[0]
+
+    @property
+    def files(self) -> MultiDict[FileStorage]:
+        """The uploaded files of a multipart body, by field name.
+
+        Raises:
+            BadRequest: the body is malformed.
+            ContentTooLarge: a form limit was exceeded.
+        """
+        return self._load_form_data()[1]
+
+    @cached_property
+    def values(self) -> MultiDict[str]:
+        """The query string fields followed by the form fields.
+
+        Raises:
+            BadRequest: the query string or the body is malformed.
+        """
+        combined = self.args.copy()
+        for key, value in self.form.items(multi=True):
+            combined.add(key, value)
+        return combined
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        """Parse the body as JSON.
+
+        Args:
+            force: parse whatever the ``Content-Type`` says.
+            silent: return None instead of raising.
+
+        Returns:
+            The decoded JSON value, or None (``silent`` and a failure).
+
+        Raises:
+            UnsupportedMediaType: the body is not declared as JSON (415).
+            BadRequest: the body is not valid JSON.
+        """
+        cached = self.__dict__.get("_cached_json", _MISSING)
+        if cached is not _MISSING:
+            return cached
+        if not (force or self.is_json):
+            if silent:
+                return None
+            raise UnsupportedMediaType(
+                f"Expected a JSON body ('Content-Type: application/json'), got {self.mimetype or 'no content type'!r}."
+            )
+        try:
+            value = json.loads(self.get_data())
+        except ValueError as exc:
+            if silent:
+                return None
+            raise BadRequest(f"Failed to decode JSON object: {exc}") from None
+        self.__dict__["_cached_json"] = value
+        return value
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON; see :meth:`get_json` for the errors."""
+        return self.get_json()
+
+    def close(self) -> None:
+        """Close the streams of uploaded files (their temporary files are deleted)."""
+        loaded: tuple[MultiDict[str], MultiDict[FileStorage]] | None = self.__dict__.get("_form_data")
+        if loaded is not None:
+            for _, upload in loaded[1].items(multi=True):
+                upload.close()

@@ -1,0 +1,399 @@
+"""The ``Response`` wrapper: status, headers and a body, and itself a WSGI application.
+
+Design: a str or bytes body is stored encoded, as a one-item list, and
+gets ``Content-Length``; any other iterable is kept as is and streamed
+chunk by chunk (no length: the server picks chunked framing). Reading
+``data`` buffers a streamed body once. Calling the response as a WSGI app
+returns a :class:`ClosingIterator`, whose ``close()`` closes the body
+iterable and then runs the ``call_on_close`` callbacks, exactly once; that
+is where the app hangs teardown. HEAD, 1xx, 204 and 304 responses send no
+body, but the body iterable is still closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from datetime import datetime
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Any
+from typing import TypeVar
+from wsgiref.types import StartResponse
+from wsgiref.types import WSGIEnvironment
+
+from sluice.wrappers.datastructures import Headers
+from sluice.wrappers.http import dump_cookie
+from sluice.wrappers.http import parse_options_header
+
+_F = TypeVar("_F", bound=Callable[[], Any])
+
+BodyType = str | bytes | bytearray | Iterable[bytes | str] | None
+
+# Media types that take a charset parameter besides text/* (as Werkzeug does).
+_CHARSET_TYPES = frozenset({"application/javascript", "application/ecmascript", "application/xml"})
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def _with_charset(mimetype: str) -> str:
+    if mimetype.startswith("text/") or mimetype in _CHARSET_TYPES or mimetype.endswith("+xml"):
+        return f"{mimetype}; charset=utf-8"
+    return mimetype
+
+
+def _status_line(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
+
+
+class ClosingIterator:
+    """The WSGI iterable of a response: yields the body, and ``close()`` runs the callbacks once.
+
+    Args:
+        chunks: the body chunks (already empty for HEAD and bodiless statuses).
+        body: the response's original body iterable, closed on ``close()``.
+        callbacks: called in order on the first ``close()``.
+    """
+
+    __slots__ = ("_chunks", "_body", "_callbacks", "_closed")
+
+    def __init__(self, chunks: Iterable[bytes], body: object, callbacks: list[Callable[[], Any]]) -> None:
+        self._chunks = chunks
+        self._body = body
+        self._callbacks = callbacks
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    def close(self) -> None:
+        """Close the body iterable, then run each callback; later calls do nothing.
+
+        Raises:
+            Exception: the first error of a callback or of the body's
+                ``close()``, after all the others ran.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        error: BaseException | None = None
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:
+                error = exc
+        for callback in self._callbacks:
+            try:
+                callback()
+            except Exception as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+
+
+def _encode_chunks(body: Iterable[bytes | str]) -> Iterator[bytes]:
+    for chunk in body:
+        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+class Response:
+    """An HTTP response: a status, headers and a body.
+
+    Args:
+        body: str (sent as UTF-8), bytes, an iterable of bytes or str chunks
+            (streamed; a generator is not consumed until sent), or None.
+        status: an int (``404``) or a status line (``"404 Not Found"``).
+        headers: initial headers (Headers, a mapping, or pairs).
+        mimetype: the media type; ``charset=utf-8`` is added for text types.
+        content_type: the full ``Content-Type``; wins over ``mimetype``.
+
+    Raises:
+        ValueError: a malformed status or header.
+    """
+
+    __slots__ = ("_status_code", "_status", "headers", "_body", "_on_close")
+
+    default_mimetype = "text/html"
+
+    def __init__(
+        self,
+        body: BodyType = None,
+        status: int | str = 200,
+        headers: Headers | Mapping[str, str | int | list[str]] | Iterable[tuple[str, str | int]] | None = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
+        self.status = status
+        self._on_close: list[Callable[[], Any]] = []
+        if content_type is None and "Content-Type" not in self.headers:
+            content_type = _with_charset(mimetype or self.default_mimetype)
+        if content_type is not None:
+            self.headers.set("Content-Type", content_type)
+        self._body: Iterable[bytes | str] = []
+        if body is None or isinstance(body, (str, bytes, bytearray)):
+            self.set_data(body or b"")
+        else:
+            self._body = body
+
+    def __repr__(self) -> str:
+        if isinstance(self._body, list):
+            size = f"{sum(len(chunk) for chunk in self._body)} bytes"
+        else:
+            size = "streamed"
+        return f"<{type(self).__name__} {size} [{self._status}]>"
+
+    # -- status -----------------------------------------------------------
+
+    @property
+    def status_code(self) -> int:
+        """The status code, e.g. ``404``; setting it updates :attr:`status`."""
+        return self._status_code
+
+    @status_code.setter
+    def status_code(self, code: int) -> None:
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 999:
+            raise ValueError(f"status code must be an int from 100 to 999, not {code!r}")
+        self._status_code = code
+        self._status = _status_line(code)
+
+    @property
+    def status(self) -> str:
+        """The status line value, e.g. ``"404 Not Found"``; set it as a str or an int."""
+        return self._status
+
+    @status.setter
+    def status(self, value: int | str) -> None:
+        if isinstance(value, int):
+            self.status_code = value
+            return
+        if not isinstance(value, str):
+            raise TypeError(f"status must be an int or a str, not {type(value).__name__}")
+        code_text, _, reason = value.strip().partition(" ")
+        if not (len(code_text) == 3 and code_text.isdigit() and code_text[0] != "0"):
+            raise ValueError(f"status {value!r} must start with a three-digit code, e.g. '404 Not Found'")
+        if any(ord(char) < 0x20 and char != "\t" or ord(char) == 0x7F for char in reason):
+            raise ValueError(f"status {value!r} contains a control character; remove it")
+        self.status_code = int(code_text)
+        if reason.strip():
+            self._status = f"{code_text} {reason.strip()}"
+
+    # -- body -------------------------------------------------------------
+
+    def set_data(self, value: str | bytes | bytearray) -> None:
+        """Replace the body and set ``Content-Length``.
+
+        Args:
+            value: the new body; a str is encoded as UTF-8.
+
+        Raises:
+            TypeError: ``value`` is not str or bytes.
+        """
+        if isinstance(value, str):
+            data = value.encode("utf-8")
+        elif isinstance(value, (bytes, bytearray)):
+            data = bytes(value)
+        else:
+            raise TypeError(f"response data must be str or bytes, not {type(value).__name__}")
+        self._body = [data]
+        self.headers.set("Content-Length", str(len(data)))
+
+    def get_data(self, as_text: bool = False) -> Any:
+        """Return the whole body, buffering a streamed body first.
+
+        Args:
+            as_text: decode as UTF-8 and return str.
+
+        Returns:
+            The body as bytes, or str when ``as_text``.
+        """
+        chunks = list(_encode_chunks(self._body))
+        self._body = chunks
+        data = b"".join(chunks)
+        return data.decode("utf-8") if as_text else data
+
+    @property
+    def data(self) -> bytes:
+        """The whole body as bytes; setting it calls :meth:`set_data`."""
+        data: bytes = self.get_data()
+        return data
+
+    @data.setter
+    def data(self, value: str | bytes | bytearray) -> None:
+        self.set_data(value)
+
+    @property
+    def is_streamed(self) -> bool:
+        """True when the body is an iterable not yet buffered (no Content-Length is set for it)."""
+        return not isinstance(self._body, list)
+
+    # -- headers ----------------------------------------------------------
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header, or None."""
+        return self.headers.get("Content-Type")
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        if value is None:
+            self.headers.remove("Content-Type")
+        else:
+            self.headers.set("Content-Type", value)
+
+    @property
+    def mimetype(self) -> str | None:
+        """The media type of ``Content-Type`` without parameters; setting adds the charset for text types."""
+        value = self.content_type
+        return parse_options_header(value)[0] if value else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers.set("Content-Type", _with_charset(value))
+
+    @property
+    def content_length(self) -> int | None:
+        """The ``Content-Length`` as an int, or None; set None to remove it."""
+        return self.headers.get("Content-Length", None, int)
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self.headers.remove("Content-Length")
+        else:
+            self.headers.set("Content-Length", str(int(value)))
+
+    @property
+    def location(self) -> str | None:
+        """The ``Location`` header, or None; set None to remove it."""
+        return self.headers.get("Location")
+
+    @location.setter
+    def location(self, value: str | None) -> None:
+        if value is None:
+            self.headers.remove("Location")
+        else:
+            self.headers.set("Location", value)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | timedelta | None = None,
+        expires: datetime | int | float | str | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header.
+
+        Args:
+            key: the cookie name (an RFC 9110 token).
+            value: the value; quoted per RFC 6265 when it holds other characters.
+            max_age: lifetime in seconds or a timedelta (also sets ``Expires``).
+            expires: a datetime (naive means UTC), a Unix timestamp, or a date string.
+            path: the ``Path`` attribute, or None to omit it.
+            domain: the ``Domain`` attribute.
+            secure: send only over HTTPS.
+            httponly: hide the cookie from JavaScript.
+            samesite: ``"Strict"``, ``"Lax"`` or ``"None"``.
+            partitioned: a partitioned (CHIPS) cookie; needs ``secure``.
+
+        Raises:
+            ValueError: a bad name, attribute or ``samesite``, or
+                ``SameSite=None``/``partitioned`` without ``secure``.
+        """
+        self.headers.add(
+            "Set-Cookie",
+            dump_cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned),
+        )
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Tell the client to drop a cookie: an empty value that expired in 1970.
+
+        Args:
+            key: the cookie name.
+            path: must match the path the cookie was set with.
+            domain: must match the domain the cookie was set with.
+            secure: as when the cookie was set.
+            httponly: as when the cookie was set.
+            samesite: as when the cookie was set.
+            partitioned: as when the cookie was set.
+
+        Raises:
+            ValueError: as :meth:`set_cookie`.
+        """
+        self.set_cookie(key, "", 0, 0, path, domain, secure, httponly, samesite, partitioned)
+
+    def call_on_close(self, func: _F) -> _F:
+        """Register ``func`` to run when the server closes the response iterable.
+
+        Usable as a decorator. Callbacks run once, in registration order,
+        after the last byte was sent or the client went away.
+
+        Args:
+            func: a callable without arguments.
+
+        Returns:
+            ``func`` unchanged.
+        """
+        self._on_close.append(func)
+        return func
+
+    # -- WSGI -------------------------------------------------------------
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> list[tuple[str, str]]:
+        """Return the header list to send for this request.
+
+        Bodiless statuses (1xx, 204, 304) drop ``Content-Type`` and
+        ``Content-Length`` (RFC 9110 §8.6 and §15.3.5).
+
+        Args:
+            environ: the request's environ.
+        """
+        headers = self.headers.to_wsgi_list()
+        if self._status_code in _NO_BODY_STATUSES or self._status_code < 200:
+            headers = [pair for pair in headers if pair[0].lower() not in ("content-type", "content-length")]
+        return headers
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> ClosingIterator:
+        """Serve this response as a WSGI application.
+
+        Args:
+            environ: the request's environ.
+            start_response: the server's callable.
+
+        Returns:
+            The body iterable; its ``close()`` runs the ``call_on_close`` callbacks.
+        """
+        start_response(self._status, self.get_wsgi_headers(environ))
+        body = self._body
+        chunks: Iterable[bytes]
+        if (
+            environ.get("REQUEST_METHOD") == "HEAD"
+            or self._status_code in _NO_BODY_STATUSES
+            or self._status_code < 200
+        ):
+            chunks = ()
+        elif isinstance(body, list) and all(isinstance(chunk, bytes) for chunk in body):
+            chunks = body
+        else:
+            chunks = _encode_chunks(body)
+        return ClosingIterator(chunks, body, self._on_close)

@@ -1,0 +1,71 @@
+"""Tests of the urlencoded and streaming multipart parsers, in every chunking."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from sluice.errors import BadRequest
+from sluice.errors import ContentTooLarge
+from sluice.wrappers.formparser import MultipartParser
+from sluice.wrappers.formparser import parse_urlencoded
+
+BODY = (
+    b"--bnd\r\n"
+    b'Content-Disposition: form-data; name="a"\r\n\r\n'
+    b"first\r\n--bn\r\n"
+    b"--bnd\r\n"
+    b'Content-Disposition: form-data; name="f"; filename="x.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\n"
+    b"file body\r\n"
+    b"--bnd--\r\n"
+)
+
+
+def _reader(data: bytes, step: int) -> Callable[[int], bytes]:
+    stream = io.BytesIO(data)
+    return lambda size: stream.read(min(size, step))
+
+
+@pytest.mark.parametrize("step", [1, 2, 7, 64 * 1024], ids=["bytewise", "two", "seven", "whole"])
+def test_multipart_parser_any_chunking_same_result(step: int) -> None:
+    form, files = MultipartParser("bnd").parse(_reader(BODY, step))
+    assert form.to_dict() == {"a": "first\r\n--bn"}
+    assert files["f"].filename == "x.txt"
+    assert files["f"].read() == b"file body"
+    files["f"].close()
+
+
+def test_multipart_parser_invalid_boundary_rejected() -> None:
+    with pytest.raises(BadRequest, match="invalid boundary"):
+        MultipartParser("x" * 71)
+
+
+def test_multipart_parser_part_headers_too_large_rejected() -> None:
+    body = b"--b\r\nX: " + b"y" * 10_000
+    with pytest.raises(BadRequest, match="headers exceed"):
+        MultipartParser("b").parse(_reader(body, 1024))
+
+
+def test_multipart_parser_field_not_utf8_rejected() -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n\xff\r\n--b--'
+    with pytest.raises(BadRequest, match="not valid utf-8"):
+        MultipartParser("b").parse(_reader(body, 100))
+
+
+def test_parse_urlencoded_bad_percent_rejected() -> None:
+    with pytest.raises(BadRequest, match="form body has a '%'"):
+        parse_urlencoded(b"a=%G1", "form body")
+
+
+def test_parse_urlencoded_too_many_fields_413() -> None:
+    with pytest.raises(ContentTooLarge, match="more than 2 fields"):
+        parse_urlencoded(b"a=1&b=2&c=3", max_fields=2)
+
+
+def test_multipart_parser_truncated_file_part_rejected_and_closed() -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\npartial'
+    with pytest.raises(BadRequest, match="ends before its closing"):
+        MultipartParser("b").parse(_reader(body, 4))

@@ -1,0 +1,242 @@
+"""Tests of Request: URL parts, query and form parsing, JSON, cookies, Accept."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from sluice.errors import BadRequest
+from sluice.errors import ContentTooLarge
+from sluice.errors import UnsupportedMediaType
+from sluice.wrappers.request import Request
+
+
+def make_request(body: bytes = b"", content_type: str | None = None, **environ: Any) -> Request:
+    env: dict[str, Any] = {"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), **environ}
+    if content_type is not None:
+        env["CONTENT_TYPE"] = content_type
+    setup_testing_defaults(env)
+    return Request(env)
+
+
+def test_request_url_parts() -> None:
+    request = make_request(
+        PATH_INFO="/caf\xc3\xa9", SCRIPT_NAME="/app", QUERY_STRING="a=1", HTTP_HOST="example.com:8080",
+        REQUEST_METHOD="post", REMOTE_ADDR="127.0.0.1",
+    )
+    assert request.method == "POST"
+    assert request.path == "/café"
+    assert request.full_path == "/café?a=1"
+    assert request.script_root == "/app"
+    assert request.host == "example.com:8080"
+    assert request.base_url == "http://example.com:8080/app/caf%C3%A9"
+    assert request.url == "http://example.com:8080/app/caf%C3%A9?a=1"
+    assert request.url_root == "http://example.com:8080/app/"
+    assert request.scheme == "http" and not request.is_secure
+    assert request.remote_addr == "127.0.0.1"
+    assert request.view_args is None and request.endpoint is None and request.blueprint is None
+
+
+def test_request_host_without_host_header_uses_server_name() -> None:
+    env: dict[str, Any] = {"SERVER_NAME": "srv", "SERVER_PORT": "443", "wsgi.url_scheme": "https"}
+    setup_testing_defaults(env)
+    del env["HTTP_HOST"]
+    request = Request(env)
+    assert request.host == "srv" and request.is_secure
+
+
+def test_request_path_undecodable_utf8_badrequest() -> None:
+    request = make_request(PATH_INFO="/\xff")
+    with pytest.raises(BadRequest, match="request path is not valid UTF-8"):
+        request.path
+
+
+def test_request_args_multi_values_and_plus() -> None:
+    request = make_request(QUERY_STRING="a=1&a=2&b=x+y%21&flag")
+    assert request.args.getlist("a") == ["1", "2"]
+    assert request.args["b"] == "x y!"
+    assert request.args["flag"] == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        pytest.param("a=%zz", "not followed by two hex digits", id="bad-percent"),
+        pytest.param("a=%2", "not followed by two hex digits", id="short-percent"),
+        pytest.param("a=%ff", "not valid UTF-8", id="bad-utf8-encoded"),
+        pytest.param("a=\xff", "not valid UTF-8", id="bad-utf8-raw"),
+    ],
+)
+def test_request_args_malformed_badrequest(query: str, message: str) -> None:
+    with pytest.raises(BadRequest, match=message):
+        make_request(QUERY_STRING=query).args
+
+
+def test_request_form_urlencoded_and_values() -> None:
+    request = make_request(b"name=J%C3%BCrgen&n=2", "application/x-www-form-urlencoded", QUERY_STRING="n=1")
+    assert request.form["name"] == "Jürgen"
+    assert request.values.getlist("n") == ["1", "2"]
+    assert len(request.files) == 0
+
+
+def test_request_form_urlencoded_too_large_413() -> None:
+    request = make_request(b"a=" + b"x" * 100, "application/x-www-form-urlencoded")
+    request.max_form_memory_size = 50
+    with pytest.raises(ContentTooLarge, match="exceeds 50 bytes"):
+        request.form
+
+
+def _multipart(boundary: str, parts: list[tuple[str, bytes]]) -> bytes:
+    out = b"preamble\r\n"
+    for headers, data in parts:
+        out += b"--" + boundary.encode() + b"\r\n" + headers.encode() + b"\r\n\r\n" + data + b"\r\n"
+    return out + b"--" + boundary.encode() + b"--\r\nepilogue"
+
+
+def test_request_multipart_fields_and_files() -> None:
+    body = _multipart("xyz", [
+        ('Content-Disposition: form-data; name="title"', "héllo".encode()),
+        ('Content-Disposition: form-data; name="up"; filename="a.bin"\r\nContent-Type: application/octet-stream',
+         b"\x00\r\n--xy\r\nbinary" * 10000),
+        ('Content-Disposition: form-data; name="up"; filename*=UTF-8\'\'%E2%82%AC.txt', b""),
+    ])
+    request = make_request(body, "multipart/form-data; boundary=xyz")
+    assert request.form.to_dict() == {"title": "héllo"}
+    first, second = request.files.getlist("up")
+    assert first.filename == "a.bin" and first.content_type == "application/octet-stream"
+    assert first.read() == b"\x00\r\n--xy\r\nbinary" * 10000
+    assert second.filename == "€.txt" and second.read() == b""
+    request.close()
+
+
+def test_request_multipart_quoted_boundary() -> None:
+    body = _multipart("a b", [('Content-Disposition: form-data; name="k"', b"v")])
+    assert make_request(body, 'multipart/form-data; boundary="a b"').form["k"] == "v"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        pytest.param(b"x", "multipart/form-data", "missing or invalid boundary", id="no-boundary"),
+        pytest.param(b"no delimiter here", "multipart/form-data; boundary=b", "no boundary delimiter", id="no-delim"),
+        pytest.param(b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue",
+                     "multipart/form-data; boundary=b", "ends before its closing", id="truncated"),
+        pytest.param(b"--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--",
+                     "multipart/form-data; boundary=b", "lacks 'Content-Disposition", id="no-disposition"),
+    ],
+)
+def test_request_multipart_malformed_badrequest(body: bytes, content_type: str, message: str) -> None:
+    with pytest.raises(BadRequest, match=message):
+        make_request(body, content_type).form
+
+
+def test_request_multipart_field_memory_limit_413() -> None:
+    body = _multipart("b", [('Content-Disposition: form-data; name="a"', b"x" * 1000)])
+    request = make_request(body, "multipart/form-data; boundary=b")
+    request.max_form_memory_size = 100
+    with pytest.raises(ContentTooLarge, match="max_form_memory_size"):
+        request.form
+
+
+def test_request_multipart_too_many_parts_413() -> None:
+    body = _multipart("b", [('Content-Disposition: form-data; name="a"', b"x")] * 3)
+    request = make_request(body, "multipart/form-data; boundary=b")
+    request.max_form_parts = 2
+    with pytest.raises(ContentTooLarge, match="more than 2 parts"):
+        request.form
+
+
+def test_request_json_parsed() -> None:
+    request = make_request(b'{"a": [1, 2]}', "application/json; charset=utf-8")
+    assert request.json == {"a": [1, 2]}
+    assert request.get_json() is request.get_json()
+
+
+def test_request_json_bad_body_badrequest() -> None:
+    request = make_request(b"{nope", "application/json")
+    with pytest.raises(BadRequest, match="Failed to decode JSON object"):
+        request.get_json()
+    assert request.get_json(silent=True) is None
+
+
+def test_request_json_wrong_content_type_415() -> None:
+    request = make_request(b"[1]", "text/plain")
+    with pytest.raises(UnsupportedMediaType, match="Expected a JSON body"):
+        request.json
+    assert request.get_json(silent=True) is None
+    assert request.get_json(force=True) == [1]
+
+
+def test_request_get_data_cache_and_text() -> None:
+    request = make_request("héllo".encode(), "text/plain")
+    assert request.get_data(as_text=True) == "héllo"
+    assert request.data == "héllo".encode()
+
+
+def test_request_stream_limited_to_content_length() -> None:
+    env: dict[str, Any] = {"wsgi.input": io.BytesIO(b"abcdef"), "CONTENT_LENGTH": "3"}
+    setup_testing_defaults(env)
+    assert Request(env).stream.read() == b"abc"
+
+
+def test_request_stream_short_body_badrequest() -> None:
+    env: dict[str, Any] = {"wsgi.input": io.BytesIO(b"ab"), "CONTENT_LENGTH": "5"}
+    setup_testing_defaults(env)
+    with pytest.raises(BadRequest, match="fewer body bytes"):
+        Request(env).get_data()
+
+
+def test_request_max_content_length_413() -> None:
+    request = make_request(b"x" * 10, "text/plain")
+    request.max_content_length = 5
+    with pytest.raises(ContentTooLarge, match="limit is 5"):
+        request.get_data()
+
+
+def test_request_cookies_tolerant_parsing() -> None:
+    request = make_request(HTTP_COOKIE='a=1; ; junk; b="x\\"y\\073z"; a=2; c=caf\xc3\xa9;d=')
+    assert request.cookies["a"] == "1"
+    assert request.cookies.getlist("a") == ["1", "2"]
+    assert request.cookies["b"] == 'x"y;z'
+    assert request.cookies["c"] == "café"
+    assert request.cookies["d"] == ""
+    assert "junk" not in request.cookies
+
+
+def test_request_headers_readonly_view() -> None:
+    request = make_request(b"{}", "application/json", HTTP_X_TRACE="t1")
+    assert request.headers["x-trace"] == "t1"
+    assert request.headers["Content-Type"] == "application/json"
+    with pytest.raises(TypeError, match="read-only"):
+        request.headers["X"] = "y"
+
+
+def test_request_content_type_mimetype_params_length() -> None:
+    request = make_request(b"abc", 'Text/Plain; Charset="utf-8"')
+    assert request.mimetype == "text/plain"
+    assert request.mimetype_params == {"charset": "utf-8"}
+    assert request.content_length == 3
+
+
+def test_request_accept_quality_ordering() -> None:
+    request = make_request(HTTP_ACCEPT="text/html;q=0.5, application/json, */*;q=0.1, image/png;q=0")
+    accept = request.accept_mimetypes
+    assert [value for value, _ in accept] == ["application/json", "text/html", "*/*", "image/png"]
+    assert accept.best_match(["text/html", "application/json"]) == "application/json"
+    assert accept.quality("image/png") == 0
+    assert "text/plain" in accept and accept.accept_json
+    assert request.prefers_json
+
+
+def test_request_accept_browser_prefers_html() -> None:
+    request = make_request(HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    assert request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    assert not request.prefers_json
+
+
+def test_request_accept_wildcard_only_prefers_html() -> None:
+    assert not make_request(HTTP_ACCEPT="*/*").prefers_json
+    assert make_request(HTTP_ACCEPT="application/json").accept_mimetypes.best_match(["text/html"]) is None
