@@ -4,10 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from sluice.app import App as App
+from sluice.ctx import current_app as current_app
+from sluice.ctx import g as g
+from sluice.ctx import request as request
+from sluice.ctx import session as session
+from sluice.errors import HTTPError as HTTPError
+from sluice.errors import abort as abort
+from sluice.helpers import after_this_request as after_this_request
+from sluice.helpers import jsonify as jsonify
+from sluice.helpers import redirect as redirect
+from sluice.helpers import url_for as url_for
+from sluice.wrappers.request import Request as Request
+from sluice.wrappers.response import Response as Response
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "__version__",
+    # the application
+    "App",
+    "Request",
+    "Response",
+    # context proxies
+    "current_app",
+    "g",
+    "request",
+    "session",
+    # helpers
+    "HTTPError",
+    "abort",
+    "after_this_request",
+    "jsonify",
+    "redirect",
+    "url_for",
+    # the server
     "serve",
 ]
 

@@ -283,7 +283,10 @@ class _Proxy:
             return "<unbound proxy>"
 
     def __str__(self) -> str:
-        return str(self._get())
+        try:
+            return str(self._get())
+        except RuntimeError:
+            return "<unbound proxy>"
 
 
 #: The application handling the current request (or of the app context).

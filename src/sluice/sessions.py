@@ -114,7 +114,9 @@ class NullSession(Session):
 class AppLike(Protocol):
     """What a session interface needs from the app."""
 
-    config: dict[str, Any]
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The application's configuration."""
 
 
 class SessionInterface(Protocol):

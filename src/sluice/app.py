@@ -1,0 +1,595 @@
+"""The application object: register routes and hooks, then serve as a WSGI app.
+
+Design: two phases. While the app is set up, decorators register rules,
+views, hooks and error handlers. The first request (or :meth:`App.freeze`)
+compiles the URL map and builds the middleware chain once; registering
+afterwards raises an error that says what to do. A request then runs the
+lifecycle of DESIGN.md §1: the request context is pushed and the URL
+matched (a routing failure is kept and raised at dispatch); startup hooks
+run once per process; ``request_started``; the middleware chain around
+``before_request`` hooks, the view and ``after_request`` hooks, with errors
+turned into responses inside it; ``request_finished``. The context stays
+active until the server calls ``close()`` on the response, so a streaming
+body still sees ``request``; teardown hooks and ``response_closed`` run
+after the last byte.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
+from typing import TypeVar
+
+from sluice import signals
+from sluice.ctx import AppContext
+from sluice.ctx import RequestContext
+from sluice.ctx import _cv_request
+from sluice.errors import HTTPError
+from sluice.errors import InternalServerError
+from sluice.errors import MethodNotAllowed
+from sluice.routing import Map
+from sluice.routing import RequestRedirect
+from sluice.routing import Rule
+from sluice.sessions import SESSION_DEFAULTS
+from sluice.sessions import SignedCookieSessionInterface
+from sluice.wrappers.request import Request
+from sluice.wrappers.response import Response
+
+log = logging.getLogger("sluice.app")
+
+F = TypeVar("F", bound=Callable[..., Any])
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+Handler = Callable[[Request], Response]
+MiddlewareFactory = Callable[[Handler], Handler]
+
+_DEFAULTS: dict[str, Any] = {
+    "DEBUG": False,
+    "TESTING": False,
+    "PROPAGATE_EXCEPTIONS": None,
+    "SECRET_KEY": None,
+    "SECRET_KEY_FALLBACKS": [],
+    "JSON_SORT_KEYS": False,
+    **SESSION_DEFAULTS,
+}
+
+
+class Config(dict[str, Any]):
+    """``app.config``: a dict with defaults and loaders.
+
+    Args:
+        defaults: the initial values.
+    """
+
+    def __init__(self, defaults: Mapping[str, Any] | None = None) -> None:
+        super().__init__(defaults or {})
+
+    def from_mapping(self, mapping: Mapping[str, Any] | None = None, **kwargs: Any) -> bool:
+        """Update from upper-case keys of ``mapping`` and ``kwargs``; return True."""
+        for key, value in {**(mapping or {}), **kwargs}.items():
+            if key.isupper():
+                self[key] = value
+        return True
+
+    def from_object(self, obj: object | str) -> None:
+        """Update from the upper-case attributes of an object or ``"module.Object"``.
+
+        Raises:
+            ImportError: a dotted name that cannot be imported.
+        """
+        if isinstance(obj, str):
+            module_name, _, attr = obj.rpartition(".")
+            import importlib
+
+            obj = getattr(importlib.import_module(module_name), attr) if module_name else importlib.import_module(attr)
+        for key in dir(obj):
+            if key.isupper():
+                self[key] = getattr(obj, key)
+
+    def from_prefixed_env(self, prefix: str = "SLUICE", environ: Mapping[str, str] | None = None) -> bool:
+        """Load ``PREFIX_KEY`` variables; values are parsed as JSON when they can be.
+
+        ``PREFIX_A__B`` sets ``config["A"]["B"]``. Returns True.
+        """
+        env = os.environ if environ is None else environ
+        start = f"{prefix}_"
+        for name in sorted(env):
+            if not name.startswith(start):
+                continue
+            raw = env[name]
+            try:
+                value: Any = json.loads(raw)
+            except ValueError:
+                value = raw
+            key = name[len(start) :]
+            if "__" in key:
+                *parents, last = key.split("__")
+                target = self
+                for part in parents:
+                    target = target.setdefault(part, {})
+                target[last] = value
+            else:
+                self[key] = value
+        return True
+
+
+class App:
+    """A WSGI application with a Flask-shaped API.
+
+    Args:
+        import_name: the application's module name (``__name__``).
+        middleware: factories ``factory(get_response) -> handler``, the
+            first one outermost (Django style).
+    """
+
+    request_class = Request
+    response_class = Response
+    session_interface = SignedCookieSessionInterface()
+
+    def __init__(self, import_name: str, middleware: Iterable[MiddlewareFactory] = ()) -> None:
+        self.import_name = import_name
+        self.config = Config(_DEFAULTS)
+        self.url_map = Map()
+        self.view_functions: dict[str, Callable[..., Any]] = {}
+        self.before_request_funcs: list[Callable[[], Any]] = []
+        self.after_request_funcs: list[Callable[[Response], Response]] = []
+        self.teardown_request_funcs: list[Callable[[BaseException | None], Any]] = []
+        self.teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]] = []
+        self.startup_funcs: list[Callable[[], Any]] = []
+        self.error_handlers: dict[int | type[BaseException], Callable[[Any], Any]] = {}
+        self.middleware: list[MiddlewareFactory] = list(middleware)
+        self._frozen = False
+        self._handler: Handler | None = None
+        self._startup_lock = threading.Lock()
+        self._started = False
+
+    def __repr__(self) -> str:
+        return f"<App {self.import_name!r}>"
+
+    # -- configuration -----------------------------------------------------------
+
+    @property
+    def debug(self) -> bool:
+        """``config["DEBUG"]``."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+
+    @property
+    def testing(self) -> bool:
+        """``config["TESTING"]``: exceptions propagate to the test client."""
+        return bool(self.config["TESTING"])
+
+    @testing.setter
+    def testing(self, value: bool) -> None:
+        self.config["TESTING"] = value
+
+    @property
+    def secret_key(self) -> Any:
+        """``config["SECRET_KEY"]``, used to sign the session cookie."""
+        return self.config["SECRET_KEY"]
+
+    @secret_key.setter
+    def secret_key(self, value: Any) -> None:
+        self.config["SECRET_KEY"] = value
+
+    # -- registration --------------------------------------------------------------
+
+    def _check_setup(self, what: str) -> None:
+        if self._frozen:
+            raise RuntimeError(
+                f"cannot register {what}: the application already handled a request (or freeze() "
+                "was called). Register every route, hook and handler while setting up the app, "
+                "before it serves requests."
+            )
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        methods: Iterable[str] | None = None,
+        **options: Any,
+    ) -> None:
+        """Register ``rule`` for ``view_func`` under ``endpoint``.
+
+        Args:
+            rule: the URL pattern, e.g. ``/users/<int:id>``.
+            endpoint: the name for ``url_for``; default the function's name.
+            view_func: the view; may be omitted to add a rule to an endpoint
+                registered before.
+            methods: the accepted methods (default: the view's ``methods``
+                attribute, else ``GET``).
+            **options: ``strict_slashes``, ``defaults``.
+
+        Raises:
+            RuntimeError: the app already serves requests.
+            ValueError: ``endpoint`` is taken by another function, or no
+                endpoint can be derived.
+        """
+        self._check_setup(f"rule {rule!r}")
+        if endpoint is None:
+            if view_func is None:
+                raise ValueError(f"rule {rule!r} needs an endpoint or a view function")
+            endpoint = view_func.__name__
+        if methods is None and view_func is not None:
+            methods = getattr(view_func, "methods", None)
+        if view_func is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing is not view_func:
+                raise ValueError(
+                    f"endpoint {endpoint!r} is already used by {existing.__qualname__}; "
+                    "give this view another endpoint= or another function name"
+                )
+            self.view_functions[endpoint] = view_func
+        self.url_map.add(Rule(rule, endpoint, methods, **options))
+
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Decorate a view function to register it for ``rule`` (see :meth:`add_url_rule`)."""
+
+        def decorator(func: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, func, **options)
+            return func
+
+        return decorator
+
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a GET view (``route(rule, methods=["GET"])``)."""
+        return self.route(rule, methods=["GET"], **options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a POST view."""
+        return self.route(rule, methods=["POST"], **options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a PUT view."""
+        return self.route(rule, methods=["PUT"], **options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a PATCH view."""
+        return self.route(rule, methods=["PATCH"], **options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a DELETE view."""
+        return self.route(rule, methods=["DELETE"], **options)
+
+    def before_request(self, func: F) -> F:
+        """Run ``func()`` before each view; a non-None return value is the response."""
+        self._check_setup("a before_request hook")
+        self.before_request_funcs.append(func)
+        return func
+
+    def after_request(self, func: F) -> F:
+        """Run ``func(response)`` after each view; it returns the response to send.
+
+        Hooks run in the reverse order of registration, as in Flask.
+        """
+        self._check_setup("an after_request hook")
+        self.after_request_funcs.append(func)
+        return func
+
+    def teardown_request(self, func: F) -> F:
+        """Run ``func(exc)`` when the request context ends, always (after the body was sent)."""
+        self._check_setup("a teardown_request hook")
+        self.teardown_request_funcs.append(func)
+        return func
+
+    def teardown_appcontext(self, func: F) -> F:
+        """Run ``func(exc)`` when the application context ends, always."""
+        self._check_setup("a teardown_appcontext hook")
+        self.teardown_appcontext_funcs.append(func)
+        return func
+
+    def on_startup(self, func: F) -> F:
+        """Run ``func()`` once per process, before the first request is handled."""
+        self._check_setup("a startup hook")
+        self.startup_funcs.append(func)
+        return func
+
+    def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[F], F]:
+        """Register a handler for a status code or an exception class.
+
+        The handler gets the exception and returns a response value. For an
+        exception, the handler of the most specific class along its MRO wins.
+
+        Raises:
+            ValueError: an int that is not an error status.
+        """
+
+        def decorator(func: F) -> F:
+            self._check_setup("an error handler")
+            key = code_or_exception
+            if isinstance(key, int) and not 400 <= key <= 599:
+                raise ValueError(f"errorhandler({key}): only 4xx and 5xx codes have handlers")
+            self.error_handlers[key] = func
+            return func
+
+        return decorator
+
+    def add_middleware(self, factory: MiddlewareFactory) -> None:
+        """Add a middleware factory; the first added is outermost."""
+        self._check_setup("middleware")
+        self.middleware.append(factory)
+
+    # -- serving -------------------------------------------------------------------
+
+    def freeze(self) -> None:
+        """Compile the URL map and the middleware chain; registration ends."""
+        if self._frozen:
+            return
+        self.url_map.freeze()
+        handler: Handler = self._dispatch_with_errors
+        for factory in reversed(self.middleware):
+            handler = factory(handler)
+        self._handler = handler
+        self._frozen = True
+
+    def app_context(self) -> AppContext:
+        """Return an application context (use as ``with app.app_context():``)."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnviron) -> RequestContext:
+        """Return the request context for ``environ``, with the URL matched."""
+        request = self.request_class(environ)
+        return RequestContext(self, request, self.app_context)
+
+    def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: Any) -> RequestContext:
+        """Return a request context for a made-up request (see :class:`TestClient.open`)."""
+        from sluice.testing import TestClient
+
+        environ = TestClient(self).build_environ(path, method, **kwargs)
+        return self.request_context(environ)
+
+    def test_client(self) -> Any:
+        """Return a :class:`sluice.testing.TestClient` for this app."""
+        from sluice.testing import TestClient
+
+        return TestClient(self)
+
+    def do_teardown_request(self, exc: BaseException | None) -> None:
+        """Run the teardown_request hooks (newest first) and send ``request_tearing_down``."""
+        for func in reversed(self.teardown_request_funcs):
+            func(exc)
+        signals.request_tearing_down.send(self, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None) -> None:
+        """Run the teardown_appcontext hooks (newest first) and send the signal."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            func(exc)
+        signals.appcontext_tearing_down.send(self, exc=exc)
+
+    def _run_startup(self) -> None:
+        with self._startup_lock:
+            if self._started:
+                return
+            for func in self.startup_funcs:
+                func()
+            self._started = True
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI entry point; ``app.wsgi_app = Middleware(app.wsgi_app)`` wraps it."""
+        if not self._frozen:
+            self.freeze()
+        if not self._started:
+            self._run_startup()
+        ctx = self.request_context(environ)
+        ctx.push()
+        try:
+            ctx.session = self.session_interface.open_session(self, ctx.request)
+            signals.request_started.send(self)
+            assert self._handler is not None
+            response = self._handler(ctx.request)
+            signals.request_finished.send(self, response=response)
+            body = response(environ, start_response)
+        except BaseException as exc:
+            try:
+                ctx.pop(exc)
+            finally:
+                ctx.request.close()
+            raise
+        return _ClosingBody(body, ctx, self, response)
+
+    def _dispatch_with_errors(self, request: Request) -> Response:
+        """The innermost handler: hooks and view, errors turned into responses."""
+        try:
+            response = self._full_dispatch(request)
+        except Exception as exc:
+            response = self._handle_exception(exc)
+        return self._finalize(response)
+
+    def _full_dispatch(self, request: Request) -> Response:
+        for func in self.before_request_funcs:
+            rv = func()
+            if rv is not None:
+                return self.make_response(rv)
+        return self.make_response(self._dispatch(request))
+
+    def _dispatch(self, request: Request) -> Any:
+        path = request.path
+        try:
+            rule, view_args = self.url_map.match(path, request.method)
+        except RequestRedirect as redirect:
+            query = request.environ.get("QUERY_STRING")
+            if query:
+                redirect.new_url = f"{redirect.new_url}?{query}"
+            raise
+        request.endpoint = rule.endpoint
+        request.view_args = view_args
+        if request.method == "OPTIONS" and rule.provide_automatic_options:
+            response = self.response_class("")
+            response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(path)))
+            return response
+        view = self.view_functions.get(rule.endpoint)
+        if view is None:
+            raise InternalServerError(f"no view function for endpoint {rule.endpoint!r}")
+        return view(**view_args)
+
+    def _finalize(self, response: Response) -> Response:
+        ctx = _cv_request.get()
+        for func in reversed(ctx.after_request_functions):
+            response = func(response)
+        for func in reversed(self.after_request_funcs):
+            response = func(response)
+        if ctx.session is not None:
+            self.session_interface.save_session(self, ctx.session, response)
+        return response
+
+    def _find_handler(self, exc: BaseException) -> Callable[[Any], Any] | None:
+        handlers = self.error_handlers
+        if isinstance(exc, HTTPError) and exc.code in handlers:
+            return handlers[exc.code]
+        for cls in type(exc).__mro__:
+            handler = handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+    def _handle_exception(self, exc: Exception) -> Response:
+        handler = self._find_handler(exc)
+        if handler is not None:
+            return self.make_response(handler(exc))
+        if isinstance(exc, HTTPError):
+            return self._error_response(exc)
+        signals.got_request_exception.send(self, exception=exc)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate or (propagate is None and (self.testing or self.debug)):
+            raise exc
+        request = _cv_request.get().request
+        log.error("Exception on %s %s", request.method, request.path, exc_info=exc)
+        server_error = InternalServerError()
+        handler = self.error_handlers.get(500) or self.error_handlers.get(InternalServerError)
+        if handler is not None:
+            return self.make_response(handler(server_error))
+        return self._error_response(server_error)
+
+    def _error_response(self, error: HTTPError) -> Response:
+        request = _cv_request.get().request
+        body, content_type = error.get_body(prefers_json=request.prefers_json)
+        response = self.response_class(body, status=error.code, content_type=content_type)
+        for name, value in error.get_headers():
+            response.headers.add(name, value)
+        if isinstance(error, MethodNotAllowed) and not error.valid_methods:
+            response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(request.path)))
+        return response
+
+    def make_response(self, rv: Any) -> Response:
+        """Turn a view's return value into a :class:`Response` (DESIGN.md §1 step 7).
+
+        ``Response`` as is; ``str``/``bytes``; ``dict``/``list`` as JSON; a
+        generator or other iterator streams; ``(body, status)``,
+        ``(body, headers)``, ``(body, status, headers)``; a WSGI callable is
+        called and its answer buffered.
+
+        Raises:
+            TypeError: ``None`` (the message names the view), or an
+                unsupported type.
+        """
+        status: int | str | None = None
+        headers: Any = None
+        if isinstance(rv, tuple):
+            if len(rv) == 3:
+                rv, status, headers = rv
+            elif len(rv) == 2:
+                if isinstance(rv[1], (int, str)):
+                    rv, status = rv
+                else:
+                    rv, headers = rv
+            else:
+                raise TypeError(
+                    f"a view returned a tuple of {len(rv)} items; return (body, status), "
+                    "(body, headers) or (body, status, headers)"
+                )
+        if rv is None:
+            ctx = _cv_request.get(None)
+            endpoint = getattr(ctx.request, "endpoint", None) if ctx else None
+            raise TypeError(
+                f"the view function for {endpoint!r} returned None; it must return a response, "
+                "a string, bytes, a dict or list (JSON), a generator, or a tuple"
+            )
+        if isinstance(rv, self.response_class):
+            response = rv
+        elif isinstance(rv, (str, bytes, bytearray)):
+            response = self.response_class(rv)
+        elif isinstance(rv, (dict, list)):
+            response = self.response_class(
+                json.dumps(rv, sort_keys=self.config["JSON_SORT_KEYS"], separators=(",", ":")),
+                mimetype="application/json",
+            )
+        elif isinstance(rv, Iterator):
+            response = self.response_class(rv)
+        elif callable(rv):
+            response = _call_wsgi(rv, _cv_request.get().request.environ, self.response_class)
+        else:
+            raise TypeError(
+                f"a view returned {type(rv).__name__}; return a Response, str, bytes, dict, list, "
+                "generator or tuple"
+            )
+        if status is not None:
+            response.status = status
+        if headers:
+            items = headers.items() if isinstance(headers, Mapping) else headers
+            for name, value in items:
+                response.headers.set(name, value)
+        return response
+
+
+def _call_wsgi(app: Callable[..., Iterable[bytes]], environ: WSGIEnviron, response_class: type[Response]) -> Response:
+    captured: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured[:] = [status, headers]
+        return chunks.append
+
+    chunks: list[bytes] = []
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, headers = captured
+    return response_class(b"".join(chunks), status=status, headers=headers)
+
+
+class _ClosingBody:
+    """The response body handed to the server; ``close()`` ends the request context."""
+
+    def __init__(self, body: Iterable[bytes], ctx: RequestContext, app: App, response: Response) -> None:
+        self._body = body
+        self._ctx = ctx
+        self._app = app
+        self._response = response
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            try:
+                self._ctx.pop(None)
+            finally:
+                # Upload temp files go with the request.
+                self._ctx.request.close()
+                signals.response_closed.send(self._app, response=self._response)

@@ -1,0 +1,81 @@
+"""Helpers used in views: url_for, redirect, jsonify, after_this_request, abort."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from typing import TypeVar
+
+from sluice.ctx import _cv_request
+from sluice.ctx import current_app
+from sluice.errors import abort as abort
+from sluice.wrappers.response import Response
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = None, _method: str | None = None, **values: Any) -> str:
+    """Build the URL of ``endpoint``; unknown values become the query string.
+
+    Args:
+        endpoint: the endpoint name (a view function's name by default).
+        _external: return an absolute URL with scheme and host.
+        _anchor: a fragment to append (``#...``).
+        _method: choose the rule that accepts this method.
+        **values: the URL variables, then query arguments.
+
+    Returns:
+        The path (prefixed with the app's SCRIPT_NAME) or the absolute URL.
+
+    Raises:
+        BuildError: no rule of ``endpoint`` can be built from ``values``.
+        RuntimeError: outside an application context.
+    """
+    path = current_app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        return str(path)
+    request = ctx.request
+    root = request.script_root
+    if _external:
+        return f"{request.scheme}://{request.host}{root}{path}"
+    return f"{root}{path}"
+
+
+def redirect(location: str, code: int = 302) -> Response:
+    """Return a response that redirects to ``location`` with status ``code``.
+
+    Raises:
+        ValueError: ``code`` is not a redirect status.
+    """
+    if code not in (301, 302, 303, 307, 308):
+        raise ValueError(f"redirect code must be 301, 302, 303, 307 or 308, not {code}")
+    response = Response("", status=code)
+    response.headers.set("Location", location)
+    return response
+
+
+def jsonify(*args: Any, **kwargs: Any) -> Response:
+    """Return a JSON response of one positional value, several (a list) or keywords (an object).
+
+    Raises:
+        TypeError: both positional and keyword arguments.
+    """
+    if args and kwargs:
+        raise TypeError("jsonify() takes positional arguments or keyword arguments, not both")
+    data: Any = kwargs if kwargs else (args[0] if len(args) == 1 else list(args))
+    return Response(json.dumps(data, separators=(",", ":")), mimetype="application/json")
+
+
+def after_this_request(func: F) -> F:
+    """Run ``func(response)`` after the current request's view, before after_request hooks.
+
+    Raises:
+        RuntimeError: outside a request.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("after_this_request() works only while a request is handled")
+    ctx.after_request_functions.append(func)
+    return func

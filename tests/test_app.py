@@ -1,0 +1,428 @@
+"""Tests of the App lifecycle through the TestClient (full WSGI calls)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+from wsgiref.validate import validator
+
+import pytest
+
+from sluice import signals
+from sluice.app import App
+from sluice.ctx import current_app
+from sluice.ctx import g
+from sluice.ctx import request
+from sluice.ctx import session
+from sluice.errors import Forbidden
+from sluice.errors import NotFound
+from sluice.testing import TestClient
+from sluice.wrappers.response import Response
+
+
+def make_app() -> App:
+    app = App(__name__)
+    app.config["SECRET_KEY"] = "k" * 32
+
+    @app.get("/")
+    def index() -> str:
+        return "hello"
+
+    @app.route("/users/<int:user_id>", methods=["GET", "POST"])
+    def user(user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "method": request.method}
+
+    @app.get("/a/")
+    def slash() -> str:
+        return "slash"
+
+    return app
+
+
+def client(app: App) -> TestClient:
+    return TestClient(validator(app))
+
+
+def test_app_text_view() -> None:
+    r = client(make_app()).get("/")
+    assert (r.status_code, r.data) == (200, b"hello")
+    assert r.header("Content-Type") == "text/html; charset=utf-8"
+
+
+def test_app_dict_is_json_and_int_converter() -> None:
+    r = client(make_app()).post("/users/7")
+    assert r.header("Content-Type") == "application/json"
+    assert r.get_json() == {"id": 7, "method": "POST"}
+
+
+def test_app_404_405_and_allow() -> None:
+    c = client(make_app())
+    assert c.get("/nope").status_code == 404
+    r = c.delete("/users/7")
+    assert r.status_code == 405
+    assert r.header("Allow") == "GET, HEAD, OPTIONS, POST"
+
+
+def test_app_automatic_head_and_options() -> None:
+    c = client(make_app())
+    head = c.head("/")
+    assert head.status_code == 200 and head.data == b""
+    options = c.options("/users/1")
+    assert options.status_code == 200 and options.header("Allow") == "GET, HEAD, OPTIONS, POST"
+
+
+def test_app_strict_slashes_redirect_keeps_query() -> None:
+    r = client(make_app()).get("/a?x=1")
+    assert r.status_code == 308
+    assert r.location is not None and r.location.endswith("/a/?x=1")
+
+
+def test_app_return_value_rules() -> None:
+    app = App(__name__)
+
+    @app.get("/bytes")
+    def as_bytes() -> bytes:
+        return b"raw"
+
+    @app.get("/list")
+    def as_list() -> list[int]:
+        return [1, 2]
+
+    @app.get("/tuple2")
+    def status_tuple() -> tuple[str, int]:
+        return "made", 201
+
+    @app.get("/tuple-headers")
+    def headers_tuple() -> tuple[str, dict[str, str]]:
+        return "h", {"X-A": "1"}
+
+    @app.get("/tuple3")
+    def full_tuple() -> tuple[str, int, list[tuple[str, str]]]:
+        return "x", 202, [("X-B", "2")]
+
+    @app.get("/stream")
+    def stream() -> Iterator[str]:
+        def gen() -> Iterator[str]:
+            yield "a"
+            yield "b"
+
+        return gen()
+
+    @app.get("/wsgi")
+    def wsgi() -> Any:
+        def inner(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("203 Non-Authoritative", [("Content-Type", "text/plain")])
+            return [b"from wsgi"]
+
+        return inner
+
+    @app.get("/none")
+    def nothing() -> None:
+        return None
+
+    c = client(app)
+    assert c.get("/bytes").data == b"raw"
+    assert c.get("/list").get_json() == [1, 2]
+    assert c.get("/tuple2").status_code == 201
+    assert c.get("/tuple-headers").header("X-A") == "1"
+    r3 = c.get("/tuple3")
+    assert (r3.status_code, r3.header("X-B")) == (202, "2")
+    assert c.get("/stream").data == b"ab"
+    rw = c.get("/wsgi")
+    assert (rw.status_code, rw.data) == (203, b"from wsgi")
+    app.testing = True
+    with pytest.raises(TypeError, match="view function for 'nothing' returned None"):
+        TestClient(app).get("/none")
+
+
+def test_app_before_request_short_circuits_after_request_reversed() -> None:
+    app = App(__name__)
+    order: list[str] = []
+
+    @app.before_request
+    def gate() -> Any:
+        order.append("before")
+        if request.path == "/blocked":
+            return "blocked", 403
+        return None
+
+    @app.after_request
+    def first(response: Response) -> Response:
+        order.append("after-1")
+        return response
+
+    @app.after_request
+    def second(response: Response) -> Response:
+        order.append("after-2")
+        response.headers.set("X-Hooked", "yes")
+        return response
+
+    @app.get("/blocked")
+    def blocked() -> str:
+        order.append("view")
+        return "never"
+
+    r = client(app).get("/blocked")
+    assert (r.status_code, r.data, r.header("X-Hooked")) == (403, b"blocked", "yes")
+    assert order == ["before", "after-2", "after-1"]
+
+
+def test_app_error_handlers_by_code_and_mro() -> None:
+    app = App(__name__)
+
+    class AppError(Exception):
+        pass
+
+    class SpecificError(AppError):
+        pass
+
+    @app.errorhandler(404)
+    def not_found(exc: NotFound) -> tuple[str, int]:
+        return "custom 404", 404
+
+    @app.errorhandler(AppError)
+    def app_error(exc: AppError) -> tuple[str, int]:
+        return f"app error {type(exc).__name__}", 409
+
+    @app.get("/specific")
+    def specific() -> str:
+        raise SpecificError()
+
+    @app.get("/forbidden")
+    def forbidden() -> str:
+        raise Forbidden("keep out")
+
+    c = client(app)
+    assert c.get("/missing").data == b"custom 404"
+    r = c.get("/specific")
+    assert (r.status_code, r.data) == (409, b"app error SpecificError")
+    f = c.get("/forbidden", headers={"Accept": "application/json"})
+    assert f.status_code == 403 and f.get_json()["description"] == "keep out"
+
+
+def test_app_unhandled_exception_500_logged_and_signal() -> None:
+    app = App(__name__)
+    seen: list[BaseException] = []
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret detail")
+
+    def on_exception(sender: App, exception: BaseException) -> None:
+        seen.append(exception)
+
+    signals.got_request_exception.connect(on_exception, sender=app)
+    try:
+        r = client(app).get("/boom")
+    finally:
+        signals.got_request_exception.disconnect(on_exception)
+    assert r.status_code == 500
+    assert b"secret detail" not in r.data
+    assert [str(e) for e in seen] == ["secret detail"]
+
+
+def test_app_testing_propagates_exceptions() -> None:
+    app = App(__name__)
+    app.testing = True
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("propagated")
+
+    with pytest.raises(RuntimeError, match="propagated"):
+        TestClient(app).get("/boom")
+
+
+def test_app_teardown_after_stream_and_context_alive_while_streaming() -> None:
+    app = App(__name__)
+    events: list[str] = []
+
+    @app.get("/stream")
+    def stream() -> Iterator[str]:
+        def gen() -> Iterator[str]:
+            events.append(f"chunk sees {request.path}")
+            yield "x"
+            events.append("last chunk")
+
+        return gen()
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown {exc}")
+
+    def closed(sender: App, response: Response) -> None:
+        events.append("response_closed")
+
+    signals.response_closed.connect(closed, sender=app)
+    try:
+        assert client(app).get("/stream").data == b"x"
+    finally:
+        signals.response_closed.disconnect(closed)
+    assert events == ["chunk sees /stream", "last chunk", "teardown None", "response_closed"]
+
+
+def test_app_session_round_trip() -> None:
+    app = App(__name__)
+    app.secret_key = "s" * 32
+
+    @app.get("/count")
+    def count() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    c = TestClient(app)
+    assert [c.get("/count").text for _ in range(3)] == ["1", "2", "3"]
+
+
+def test_app_g_and_current_app_per_request() -> None:
+    app = App(__name__)
+
+    @app.before_request
+    def load() -> None:
+        g.user = "ada"
+
+    @app.get("/")
+    def view() -> str:
+        return f"{g.user} {current_app.import_name}"
+
+    assert client(app).get("/").text == f"ada {__name__}"
+
+
+def test_app_registration_after_first_request_explains() -> None:
+    app = make_app()
+    client(app).get("/")
+    with pytest.raises(RuntimeError, match="already handled a request"):
+        app.add_url_rule("/late", "late", lambda: "x")
+
+
+def test_app_startup_hook_runs_once_across_threads() -> None:
+    app = App(__name__)
+    calls: list[int] = []
+
+    @app.on_startup
+    def start() -> None:
+        calls.append(1)
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    threads = [threading.Thread(target=lambda: TestClient(app).get("/")) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [1]
+
+
+def test_app_middleware_first_listed_outermost_and_short_circuit() -> None:
+    order: list[str] = []
+
+    def outer(get_response: Any) -> Any:
+        def handler(req: Any) -> Any:
+            order.append("outer in")
+            response = get_response(req)
+            order.append("outer out")
+            return response
+
+        return handler
+
+    def inner(get_response: Any) -> Any:
+        def handler(req: Any) -> Any:
+            order.append("inner in")
+            if req.path == "/short":
+                return Response("short", status=418)
+            return get_response(req)
+
+        return handler
+
+    app = App(__name__, middleware=[outer, inner])
+
+    @app.get("/")
+    def index() -> str:
+        raise NotFound()
+
+    c = client(app)
+    assert c.get("/").status_code == 404  # the error became a response inside the chain
+    assert order == ["outer in", "inner in", "outer out"]
+    assert c.get("/short").status_code == 418
+
+
+def test_config_loaders() -> None:
+    app = App(__name__)
+
+    class Settings:
+        DEBUG = True
+        lower = "ignored"
+
+    app.config.from_object(Settings)
+    app.config.from_mapping({"A": 1, "b": 2}, C=3)
+    app.config.from_prefixed_env(environ={"SLUICE_PORT": "8000", "SLUICE_NAME": "x", "SLUICE_DB__HOST": '"h"'})
+    assert app.debug is True and "lower" not in app.config and "b" not in app.config
+    assert (app.config["A"], app.config["C"], app.config["PORT"], app.config["NAME"]) == (1, 3, 8000, "x")
+    assert app.config["DB"] == {"HOST": "h"}
+
+
+def test_app_json_response_body_is_compact() -> None:
+    app = App(__name__)
+
+    @app.get("/")
+    def index() -> dict[str, Any]:
+        return {"b": 1, "a": [1, 2]}
+
+    assert json.loads(client(app).get("/").data) == {"b": 1, "a": [1, 2]}
+
+
+@pytest.mark.live
+def test_app_on_real_server_streams_then_tears_down(
+    live_server: Any, tmp_path: Any
+) -> None:
+    markers = tmp_path / "events.txt"
+    srv = live_server("tests.apps.sluice_app:app", env={"SLUICE_TEST_MARKERS": str(markers)})
+    import requests
+
+    assert requests.get(srv.url + "/hello", timeout=5).text == "hello from sluice"
+    assert requests.get(srv.url + "/users/42", timeout=5).json() == {"id": 42}
+    r = requests.get(srv.url + "/stream", timeout=5)
+    assert r.text == "one,two" and r.headers["Transfer-Encoding"] == "chunked"
+    srv.stop()
+    events = markers.read_text().splitlines()
+    stream_events = events[events.index("first chunk sees /stream") :]
+    assert stream_events == ["first chunk sees /stream", "last chunk", "teardown /stream", "response_closed"]
+
+
+def test_helpers_url_for_redirect_jsonify_after_this_request() -> None:
+    from sluice.helpers import after_this_request
+    from sluice.helpers import jsonify
+    from sluice.helpers import redirect
+    from sluice.helpers import url_for
+
+    app = App(__name__)
+
+    @app.get("/users/<int:user_id>")
+    def user(user_id: int) -> Any:
+        @after_this_request
+        def tag(response: Response) -> Response:
+            response.headers.set("X-Tagged", "1")
+            return response
+
+        return jsonify(id=user_id, url=url_for("user", user_id=user_id, tab="x", _anchor="top"))
+
+    @app.get("/go")
+    def go() -> Response:
+        return redirect(url_for("user", user_id=5, _external=True), 303)
+
+    c = client(app)
+    r = c.get("/users/3")
+    assert r.get_json() == {"id": 3, "url": "/users/3?tab=x#top"}
+    assert r.header("X-Tagged") == "1"
+    assert c.get("/go").location == "http://localhost/users/5"
+    assert c.get("/go", follow_redirects=True).get_json()["id"] == 5
+    with app.app_context():
+        assert url_for("user", user_id=9) == "/users/9"
+    with pytest.raises(ValueError, match="redirect code"):
+        redirect("/", 200)
+    with pytest.raises(RuntimeError, match="only while a request"):
+        after_this_request(lambda r: r)
