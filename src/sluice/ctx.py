@@ -21,6 +21,7 @@ from contextvars import Token
 from types import TracebackType
 from typing import Any
 from typing import Protocol
+from typing import Self
 
 from sluice.signals import appcontext_popped
 from sluice.signals import appcontext_pushed
@@ -80,7 +81,29 @@ class AppGlobals:
         return f"<sluice.g {self.__dict__!r}>"
 
 
-class AppContext:
+class _Context:
+    """``with`` support: push on entry, pop with the exception on exit."""
+
+    def push(self) -> None:
+        raise NotImplementedError
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc)
+
+
+class AppContext(_Context):
     """Makes ``current_app`` and ``g`` available; usable as ``with``.
 
     Args:
@@ -115,23 +138,11 @@ class AppContext:
             _cv_app.reset(self._tokens.pop())
             appcontext_popped.send(self.app)
 
-    def __enter__(self) -> AppContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.pop(exc)
-
     def __repr__(self) -> str:
         return f"<AppContext of {self.app!r}>"
 
 
-class RequestContext:
+class RequestContext(_Context):
     """Makes ``request`` and ``session`` available for one request.
 
     Args:
@@ -179,18 +190,6 @@ class RequestContext:
             app_ctx = self._implicit.pop()
             if app_ctx is not None:
                 app_ctx.pop(exc)
-
-    def __enter__(self) -> RequestContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.pop(exc)
 
     def __repr__(self) -> str:
         return f"<RequestContext {self.request!r}>"
