@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 from wsgiref.validate import validator
@@ -426,3 +427,54 @@ def test_helpers_url_for_redirect_jsonify_after_this_request() -> None:
         redirect("/", 200)
     with pytest.raises(RuntimeError, match="only while a request"):
         after_this_request(lambda r: r)
+
+
+def test_app_endpoint_known_to_before_request_hooks() -> None:
+    app = make_app()
+    seen: list[Any] = []
+
+    @app.before_request
+    def record() -> None:
+        seen.append((request.endpoint, request.view_args))
+
+    client(app).get("/users/5")
+    client(app).get("/missing")
+    assert seen == [("user", {"user_id": 5}), (None, None)]
+
+
+def test_app_undecodable_path_is_400_not_500() -> None:
+    app = make_app()
+    r = TestClient(app).get("/caf%FF")
+    assert r.status_code == 400
+
+
+def test_app_request_signals_sent_in_order() -> None:
+    app = make_app()
+    events: list[str] = []
+
+    def started(sender: App) -> None:
+        events.append("started")
+
+    def finished(sender: App, response: Response) -> None:
+        events.append(f"finished {response.status_code}")
+
+    def tearing_down(sender: App, exc: BaseException | None) -> None:
+        events.append(f"tearing_down {exc}")
+
+    def appctx_tearing_down(sender: App, exc: BaseException | None) -> None:
+        events.append("appcontext_tearing_down")
+
+    pairs: list[tuple[Any, Callable[..., Any]]] = [
+        (signals.request_started, started),
+        (signals.request_finished, finished),
+        (signals.request_tearing_down, tearing_down),
+        (signals.appcontext_tearing_down, appctx_tearing_down),
+    ]
+    for signal, receiver in pairs:
+        signal.connect(receiver, sender=app)
+    try:
+        client(app).get("/")
+    finally:
+        for signal, receiver in pairs:
+            signal.disconnect(receiver)
+    assert events == ["started", "finished 200", "tearing_down None", "appcontext_tearing_down"]

@@ -388,6 +388,7 @@ class App:
         ctx = self.request_context(environ)
         ctx.push()
         try:
+            self._match(ctx)
             ctx.session = self.session_interface.open_session(self, ctx.request)
             signals.request_started.send(self)
             assert self._handler is not None
@@ -417,25 +418,42 @@ class App:
                 return self.make_response(rv)
         return self.make_response(self._dispatch(request))
 
-    def _dispatch(self, request: Request) -> Any:
-        path = request.path
+    def _match(self, ctx: RequestContext) -> None:
+        """Match the URL when the context is pushed; keep a failure for dispatch.
+
+        So every hook (and middleware) already knows the endpoint and view
+        arguments, and a 404/405/redirect is raised inside the error
+        handling, where handlers and after_request hooks apply.
+        """
+        request = ctx.request
         try:
-            rule, view_args = self.url_map.match(path, request.method)
+            rule, view_args = self.url_map.match(request.path, request.method)
         except RequestRedirect as redirect:
             query = request.environ.get("QUERY_STRING")
             if query:
                 redirect.new_url = f"{redirect.new_url}?{query}"
-            raise
-        request.endpoint = rule.endpoint
-        request.view_args = view_args
+            ctx.routing_exception = redirect
+        except HTTPError as exc:
+            ctx.routing_exception = exc
+        else:
+            ctx.url_rule = rule
+            request.endpoint = rule.endpoint
+            request.view_args = view_args
+
+    def _dispatch(self, request: Request) -> Any:
+        ctx = _cv_request.get()
+        if ctx.routing_exception is not None:
+            raise ctx.routing_exception
+        rule = ctx.url_rule
+        assert rule is not None and request.view_args is not None
         if request.method == "OPTIONS" and rule.provide_automatic_options:
             response = self.response_class("")
-            response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(path)))
+            response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(request.path)))
             return response
         view = self.view_functions.get(rule.endpoint)
         if view is None:
             raise InternalServerError(f"no view function for endpoint {rule.endpoint!r}")
-        return view(**view_args)
+        return view(**request.view_args)
 
     def _finalize(self, response: Response) -> Response:
         ctx = _cv_request.get()

@@ -159,6 +159,10 @@ class RequestContext(_Context):
         self.session: Any = None
         #: Functions registered with ``after_this_request``.
         self.after_request_functions: list[Callable[[Any], Any]] = []
+        #: The matched URL rule (set by the app when the URL matched).
+        self.url_rule: Any = None
+        #: The HTTP error routing raised (404, 405, redirect), raised at dispatch.
+        self.routing_exception: BaseException | None = None
         self._app_context = app_context
         self._implicit: list[AppContext | None] = []
         self._tokens: list[Token[RequestContext]] = []
