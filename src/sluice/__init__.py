@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sluice.app import App as App
+from sluice.blueprints import Blueprint as Blueprint
 from sluice.ctx import current_app as current_app
 from sluice.ctx import g as g
 from sluice.ctx import request as request
@@ -24,6 +25,7 @@ __all__ = [
     "__version__",
     # the application
     "App",
+    "Blueprint",
     "Request",
     "Response",
     # context proxies

@@ -138,12 +138,15 @@ class App:
         self.config = Config(_DEFAULTS)
         self.url_map = Map()
         self.view_functions: dict[str, Callable[..., Any]] = {}
-        self.before_request_funcs: list[Callable[[], Any]] = []
-        self.after_request_funcs: list[Callable[[Response], Response]] = []
-        self.teardown_request_funcs: list[Callable[[BaseException | None], Any]] = []
+        # Hooks and handlers by scope: None for the app, else a blueprint's
+        # full dotted name.
+        self.before_request_funcs: dict[str | None, list[Callable[[], Any]]] = {}
+        self.after_request_funcs: dict[str | None, list[Callable[[Response], Response]]] = {}
+        self.teardown_request_funcs: dict[str | None, list[Callable[[BaseException | None], Any]]] = {}
         self.teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]] = []
         self.startup_funcs: list[Callable[[], Any]] = []
-        self.error_handlers: dict[int | type[BaseException], Callable[[Any], Any]] = {}
+        self.error_handlers: dict[str | None, dict[int | type[BaseException], Callable[[Any], Any]]] = {}
+        self.blueprints: dict[str, Any] = {}
         self.middleware: list[MiddlewareFactory] = list(middleware)
         self._frozen = False
         self._handler: Handler | None = None
@@ -266,7 +269,7 @@ class App:
     def before_request(self, func: F) -> F:
         """Run ``func()`` before each view; a non-None return value is the response."""
         self._check_setup("a before_request hook")
-        self.before_request_funcs.append(func)
+        self.before_request_funcs.setdefault(None, []).append(func)
         return func
 
     def after_request(self, func: F) -> F:
@@ -275,13 +278,13 @@ class App:
         Hooks run in the reverse order of registration, as in Flask.
         """
         self._check_setup("an after_request hook")
-        self.after_request_funcs.append(func)
+        self.after_request_funcs.setdefault(None, []).append(func)
         return func
 
     def teardown_request(self, func: F) -> F:
         """Run ``func(exc)`` when the request context ends, always (after the body was sent)."""
         self._check_setup("a teardown_request hook")
-        self.teardown_request_funcs.append(func)
+        self.teardown_request_funcs.setdefault(None, []).append(func)
         return func
 
     def teardown_appcontext(self, func: F) -> F:
@@ -307,14 +310,37 @@ class App:
         """
 
         def decorator(func: F) -> F:
-            self._check_setup("an error handler")
-            key = code_or_exception
-            if isinstance(key, int) and not 400 <= key <= 599:
-                raise ValueError(f"errorhandler({key}): only 4xx and 5xx codes have handlers")
-            self.error_handlers[key] = func
+            self.register_error_handler(None, code_or_exception, func)
             return func
 
         return decorator
+
+    def register_error_handler(
+        self, scope: str | None, code_or_exception: int | type[BaseException], func: Callable[[Any], Any]
+    ) -> None:
+        """Register an error handler for the app (``scope`` None) or a blueprint.
+
+        Raises:
+            ValueError: an int that is not an error status.
+        """
+        self._check_setup("an error handler")
+        if isinstance(code_or_exception, int) and not 400 <= code_or_exception <= 599:
+            raise ValueError(f"errorhandler({code_or_exception}): only 4xx and 5xx codes have handlers")
+        self.error_handlers.setdefault(scope, {})[code_or_exception] = func
+
+    def register_blueprint(self, blueprint: Any, **options: Any) -> None:
+        """Register a :class:`sluice.blueprints.Blueprint` and its nested blueprints.
+
+        Args:
+            blueprint: the blueprint.
+            **options: ``url_prefix`` (replaces the blueprint's), ``name``
+                (register it again under another name).
+
+        Raises:
+            ValueError: a blueprint of that name is already registered.
+        """
+        self._check_setup(f"blueprint {blueprint.name!r}")
+        blueprint.register(self, options)
 
     def add_middleware(self, factory: MiddlewareFactory) -> None:
         """Add a middleware factory; the first added is outermost."""
@@ -358,8 +384,9 @@ class App:
 
     def do_teardown_request(self, exc: BaseException | None) -> None:
         """Run the teardown_request hooks (newest first) and send ``request_tearing_down``."""
-        for func in reversed(self.teardown_request_funcs):
-            func(exc)
+        for scope in (*_scopes(_cv_request.get(None)), None):
+            for func in reversed(self.teardown_request_funcs.get(scope, ())):
+                func(exc)
         signals.request_tearing_down.send(self, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
@@ -412,10 +439,11 @@ class App:
         return self._finalize(response)
 
     def _full_dispatch(self, request: Request) -> Response:
-        for func in self.before_request_funcs:
-            rv = func()
-            if rv is not None:
-                return self.make_response(rv)
+        for scope in (None, *reversed(_scopes(_cv_request.get()))):
+            for func in self.before_request_funcs.get(scope, ()):
+                rv = func()
+                if rv is not None:
+                    return self.make_response(rv)
         return self.make_response(self._dispatch(request))
 
     def _match(self, ctx: RequestContext) -> None:
@@ -439,6 +467,8 @@ class App:
             ctx.url_rule = rule
             request.endpoint = rule.endpoint
             request.view_args = view_args
+            if "." in rule.endpoint:
+                request.blueprint = rule.endpoint.rpartition(".")[0]
 
     def _dispatch(self, request: Request) -> Any:
         ctx = _cv_request.get()
@@ -459,20 +489,25 @@ class App:
         ctx = _cv_request.get()
         for func in reversed(ctx.after_request_functions):
             response = func(response)
-        for func in reversed(self.after_request_funcs):
-            response = func(response)
+        for scope in (*_scopes(ctx), None):
+            for func in reversed(self.after_request_funcs.get(scope, ())):
+                response = func(response)
         if ctx.session is not None:
             self.session_interface.save_session(self, ctx.session, response)
         return response
 
     def _find_handler(self, exc: BaseException) -> Callable[[Any], Any] | None:
-        handlers = self.error_handlers
-        if isinstance(exc, HTTPError) and exc.code in handlers:
-            return handlers[exc.code]
-        for cls in type(exc).__mro__:
-            handler = handlers.get(cls)
-            if handler is not None:
-                return handler
+        # The innermost blueprint's handlers first, then outer ones, then the app's.
+        for scope in (*_scopes(_cv_request.get(None)), None):
+            handlers = self.error_handlers.get(scope)
+            if not handlers:
+                continue
+            if isinstance(exc, HTTPError) and exc.code in handlers:
+                return handlers[exc.code]
+            for cls in type(exc).__mro__:
+                handler = handlers.get(cls)
+                if handler is not None:
+                    return handler
         return None
 
     def _handle_exception(self, exc: Exception) -> Response:
@@ -488,7 +523,7 @@ class App:
         request = _cv_request.get().request
         log.error("Exception on %s %s", request.method, request.path, exc_info=exc)
         server_error = InternalServerError()
-        handler = self.error_handlers.get(500) or self.error_handlers.get(InternalServerError)
+        handler = self._find_handler(server_error)
         if handler is not None:
             return self.make_response(handler(server_error))
         return self._error_response(server_error)
@@ -581,6 +616,17 @@ def _call_wsgi(app: Callable[..., Iterable[bytes]], environ: WSGIEnviron, respon
             close()
     status, headers = captured
     return response_class(b"".join(chunks), status=status, headers=headers)
+
+
+def _scopes(ctx: RequestContext | None) -> tuple[str, ...]:
+    """The request's blueprint scopes, innermost first (``a.b``, then ``a``)."""
+    if ctx is None:
+        return ()
+    name = ctx.request.blueprint
+    if not name:
+        return ()
+    parts = name.split(".")
+    return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
 class _ClosingBody:

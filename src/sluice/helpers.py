@@ -19,7 +19,8 @@ def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = Non
     """Build the URL of ``endpoint``; unknown values become the query string.
 
     Args:
-        endpoint: the endpoint name (a view function's name by default).
+        endpoint: the endpoint name (a view function's name by default);
+            ``.view`` means ``view`` of the current request's blueprint.
         _external: return an absolute URL with scheme and host.
         _anchor: a fragment to append (``#...``).
         _method: choose the rule that accepts this method.
@@ -32,8 +33,12 @@ def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = Non
         BuildError: no rule of ``endpoint`` can be built from ``values``.
         RuntimeError: outside an application context.
     """
-    path = current_app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
     ctx = _cv_request.get(None)
+    if endpoint.startswith("."):
+        # Relative to the current request's blueprint.
+        blueprint = ctx.request.blueprint if ctx is not None else None
+        endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+    path = current_app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
     if ctx is None:
         return str(path)
     request = ctx.request

@@ -1,0 +1,161 @@
+"""Blueprints: a group of routes, hooks and error handlers registered on an app.
+
+Design: a blueprint records what it is given and replays it when it is
+registered (``app.register_blueprint(bp, url_prefix=...)``), so one
+blueprint can be registered on several apps, or twice under other names.
+Its endpoints are ``name.view`` (``parent.child.view`` when nested), its
+hooks and error handlers apply to its own requests only, and
+``url_for(".view")`` inside it refers to its own endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+
+if TYPE_CHECKING:
+    from sluice.app import App
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Setup:
+    """What a recorded registration needs to replay itself on one app."""
+
+    def __init__(self, app: App, name: str, url_prefix: str) -> None:
+        self.app = app
+        self.name = name
+        self.url_prefix = url_prefix
+
+    def add_url_rule(self, rule: str, endpoint: str | None, view_func: Callable[..., Any] | None, **options: Any) -> None:
+        if endpoint is None:
+            if view_func is None:
+                raise ValueError(f"rule {rule!r} needs an endpoint or a view function")
+            endpoint = view_func.__name__
+        if "." in endpoint:
+            raise ValueError(f"blueprint endpoint {endpoint!r} may not contain '.'")
+        path = self.url_prefix.rstrip("/") + rule if self.url_prefix else rule
+        self.app.add_url_rule(path or "/", f"{self.name}.{endpoint}", view_func, **options)
+
+
+class Blueprint:
+    """Routes, hooks and error handlers under one name and URL prefix.
+
+    Args:
+        name: the blueprint's name; endpoints become ``name.view``.
+        import_name: the blueprint's module (``__name__``).
+        url_prefix: a path prefix for every rule, e.g. ``/admin``.
+
+    Raises:
+        ValueError: the name is empty or contains a dot.
+    """
+
+    def __init__(self, name: str, import_name: str, url_prefix: str | None = None) -> None:
+        if not name or "." in name:
+            raise ValueError(f"blueprint name {name!r} must be non-empty and contain no '.'")
+        self.name = name
+        self.import_name = import_name
+        self.url_prefix = url_prefix or ""
+        self._deferred: list[Callable[[_Setup], None]] = []
+        self._children: list[tuple[Blueprint, dict[str, Any]]] = []
+
+    def __repr__(self) -> str:
+        return f"<Blueprint {self.name!r}>"
+
+    def record(self, func: Callable[[_Setup], None]) -> None:
+        """Replay ``func(setup)`` when the blueprint is registered."""
+        self._deferred.append(func)
+
+    def add_url_rule(
+        self, rule: str, endpoint: str | None = None, view_func: Callable[..., Any] | None = None, **options: Any
+    ) -> None:
+        """Register a rule (see :meth:`sluice.App.add_url_rule`); the endpoint gets the blueprint's name."""
+        self.record(lambda s: s.add_url_rule(rule, endpoint, view_func, **options))
+
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Decorate a view function to register it for ``rule``."""
+
+        def decorator(func: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, func, **options)
+            return func
+
+        return decorator
+
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a GET view."""
+        return self.route(rule, methods=["GET"], **options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a POST view."""
+        return self.route(rule, methods=["POST"], **options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a PUT view."""
+        return self.route(rule, methods=["PUT"], **options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a PATCH view."""
+        return self.route(rule, methods=["PATCH"], **options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register a DELETE view."""
+        return self.route(rule, methods=["DELETE"], **options)
+
+    def before_request(self, func: F) -> F:
+        """Run ``func()`` before this blueprint's views (after the app's hooks)."""
+        self.record(lambda s: s.app.before_request_funcs.setdefault(s.name, []).append(func))
+        return func
+
+    def after_request(self, func: F) -> F:
+        """Run ``func(response)`` after this blueprint's views (before the app's hooks)."""
+        self.record(lambda s: s.app.after_request_funcs.setdefault(s.name, []).append(func))
+        return func
+
+    def teardown_request(self, func: F) -> F:
+        """Run ``func(exc)`` when a request of this blueprint ends."""
+        self.record(lambda s: s.app.teardown_request_funcs.setdefault(s.name, []).append(func))
+        return func
+
+    def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[F], F]:
+        """Handle an error raised in this blueprint's requests (before the app's handlers)."""
+
+        def decorator(func: F) -> F:
+            self.record(lambda s: s.app.register_error_handler(s.name, code_or_exception, func))
+            return func
+
+        return decorator
+
+    def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
+        """Nest ``blueprint``: its name and URL prefix go below this one's.
+
+        Raises:
+            ValueError: a blueprint registered on itself.
+        """
+        if blueprint is self:
+            raise ValueError("a blueprint cannot be registered on itself")
+        self._children.append((blueprint, options))
+
+    def register(self, app: App, options: dict[str, Any], parent: _Setup | None = None) -> None:
+        """Replay this blueprint (and its children) on ``app``; called by ``register_blueprint``.
+
+        Raises:
+            ValueError: the full name is already registered on the app.
+        """
+        name = options.get("name", self.name)
+        url_prefix = options.get("url_prefix", self.url_prefix) or ""
+        if parent is not None:
+            name = f"{parent.name}.{name}"
+            url_prefix = parent.url_prefix.rstrip("/") + url_prefix
+        if name in app.blueprints:
+            raise ValueError(
+                f"a blueprint named {name!r} is already registered; pass name='...' to register it again"
+            )
+        app.blueprints[name] = self
+        setup = _Setup(app, name, url_prefix)
+        for func in self._deferred:
+            func(setup)
+        for child, child_options in self._children:
+            child.register(app, child_options, setup)
