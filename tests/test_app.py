@@ -478,3 +478,32 @@ def test_app_request_signals_sent_in_order() -> None:
         for signal, receiver in pairs:
             signal.disconnect(receiver)
     assert events == ["started", "finished 200", "tearing_down None", "appcontext_tearing_down"]
+
+
+def test_app_response_and_finished_callbacks_in_order() -> None:
+    from sluice.helpers import stream_with_context
+
+    app = App(__name__)
+    events: list[str] = []
+
+    @app.after_request
+    def hook(response: Response) -> Response:
+        events.append("after_request")
+        return response
+
+    @app.get("/")
+    def index() -> Any:
+        request.add_response_callback(lambda req, resp: events.append(f"response 1 {resp.status_code}"))
+        request.add_response_callback(lambda req, resp: resp.headers.set("X-Cb", "2"))
+        request.add_finished_callback(lambda req: events.append(f"finished {req.path}"))
+
+        @stream_with_context
+        def gen() -> Iterator[str]:
+            events.append(f"body sees {request.path}")
+            yield "ok"
+
+        return gen()
+
+    r = client(app).get("/")
+    assert r.header("X-Cb") == "2"
+    assert events == ["after_request", "response 1 200", "body sees /", "finished /"]

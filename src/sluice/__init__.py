@@ -15,6 +15,7 @@ from sluice.errors import abort as abort
 from sluice.helpers import after_this_request as after_this_request
 from sluice.helpers import jsonify as jsonify
 from sluice.helpers import redirect as redirect
+from sluice.helpers import stream_with_context as stream_with_context
 from sluice.helpers import url_for as url_for
 from sluice.wrappers.request import Request as Request
 from sluice.wrappers.response import Response as Response
@@ -39,6 +40,7 @@ __all__ = [
     "after_this_request",
     "jsonify",
     "redirect",
+    "stream_with_context",
     "url_for",
     # the server
     "serve",

@@ -420,6 +420,8 @@ class App:
             signals.request_started.send(self)
             assert self._handler is not None
             response = self._handler(ctx.request)
+            for callback in ctx.request.response_callbacks:
+                callback(ctx.request, response)
             signals.request_finished.send(self, response=response)
             body = response(environ, start_response)
         except BaseException as exc:
@@ -654,6 +656,11 @@ class _ClosingBody:
             try:
                 self._ctx.pop(None)
             finally:
-                # Upload temp files go with the request.
-                self._ctx.request.close()
-                signals.response_closed.send(self._app, response=self._response)
+                request = self._ctx.request
+                try:
+                    for callback in request.finished_callbacks:
+                        callback(request)
+                finally:
+                    # Upload temp files go with the request.
+                    request.close()
+                    signals.response_closed.send(self._app, response=self._response)

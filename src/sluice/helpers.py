@@ -84,3 +84,14 @@ def after_this_request(func: F) -> F:
         raise RuntimeError("after_this_request() works only while a request is handled")
     ctx.after_request_functions.append(func)
     return func
+
+
+def stream_with_context(generator_or_function: Any) -> Any:
+    """Keep the request context for a streamed body (kept for code written for Flask).
+
+    In sluice the request context already lives until the server closes the
+    response, so a generator can use ``request`` and ``session`` without
+    this; it is returned unchanged. Used as a decorator on a generator
+    function, it returns that function unchanged too.
+    """
+    return generator_or_function

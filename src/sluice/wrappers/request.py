@@ -13,6 +13,8 @@ decoded as UTF-8, and anything that does not decode is a 400, never a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 from functools import cached_property
 from typing import IO
@@ -141,6 +143,22 @@ class Request:
         self.view_args: dict[str, Any] | None = None
         self.endpoint: str | None = None
         self.blueprint: str | None = None
+        #: ``fn(request, response)`` callables, run once the response exists.
+        self.response_callbacks: list[Callable[[Request, Any], Any]] = []
+        #: ``fn(request)`` callables, run at the very end of the request.
+        self.finished_callbacks: list[Callable[[Request], Any]] = []
+
+    def add_response_callback(self, callback: Callable[[Request, Any], Any]) -> None:
+        """Call ``callback(request, response)`` once the response exists (Pyramid style).
+
+        Callbacks run in the order added, after the after_request hooks and
+        outside the middleware chain; one may change the response in place.
+        """
+        self.response_callbacks.append(callback)
+
+    def add_finished_callback(self, callback: Callable[[Request], Any]) -> None:
+        """Call ``callback(request)`` at the very end of the request, after the body was sent."""
+        self.finished_callbacks.append(callback)
 
     def __repr__(self) -> str:
         try:
