@@ -507,3 +507,63 @@ def test_app_response_and_finished_callbacks_in_order() -> None:
     r = client(app).get("/")
     assert r.header("X-Cb") == "2"
     assert events == ["after_request", "response 1 200", "body sees /", "finished /"]
+
+
+@pytest.mark.live
+def test_app_same_responses_on_sluice_and_gunicorn(live_server: Any, tmp_path: Any) -> None:
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from tests.live import ROOT
+    from tests.live import require_service
+
+    require_service(shutil.which("gunicorn") is not None or _has_module("gunicorn"), "gunicorn is not installed")
+    sluice_srv = live_server("tests.apps.sluice_app:app")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "tests.apps.sluice_app:app"],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/hello", timeout=1)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        for path in ("/hello", "/users/42", "/users/x", "/stream", "/nope"):
+            a = requests.get(sluice_srv.url + path, timeout=5)
+            b = requests.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+            assert (a.status_code, a.headers.get("Content-Type"), a.content) == (
+                b.status_code,
+                b.headers.get("Content-Type"),
+                b.content,
+            ), path
+        a = requests.delete(sluice_srv.url + "/hello", timeout=5)
+        b = requests.delete(f"http://127.0.0.1:{port}/hello", timeout=5)
+        assert (a.status_code, a.headers["Allow"]) == (b.status_code, b.headers["Allow"])
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
