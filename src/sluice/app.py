@@ -37,6 +37,7 @@ from sluice.errors import MethodNotAllowed
 from sluice.routing import Map
 from sluice.routing import RequestRedirect
 from sluice.routing import Rule
+from sluice.scaffold import RouteDecorators
 from sluice.sessions import SESSION_DEFAULTS
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.wrappers.request import Request
@@ -120,7 +121,7 @@ class Config(dict[str, Any]):
         return True
 
 
-class App:
+class App(RouteDecorators):
     """A WSGI application with a Flask-shaped API.
 
     Args:
@@ -235,36 +236,6 @@ class App:
                 )
             self.view_functions[endpoint] = view_func
         self.url_map.add(Rule(rule, endpoint, methods, **options))
-
-    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Decorate a view function to register it for ``rule`` (see :meth:`add_url_rule`)."""
-
-        def decorator(func: F) -> F:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, func, **options)
-            return func
-
-        return decorator
-
-    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a GET view (``route(rule, methods=["GET"])``)."""
-        return self.route(rule, methods=["GET"], **options)
-
-    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a POST view."""
-        return self.route(rule, methods=["POST"], **options)
-
-    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a PUT view."""
-        return self.route(rule, methods=["PUT"], **options)
-
-    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a PATCH view."""
-        return self.route(rule, methods=["PATCH"], **options)
-
-    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a DELETE view."""
-        return self.route(rule, methods=["DELETE"], **options)
 
     def before_request(self, func: F) -> F:
         """Run ``func()`` before each view; a non-None return value is the response."""

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
+from sluice.scaffold import RouteDecorators
+
 if TYPE_CHECKING:
     from sluice.app import App
 
@@ -40,7 +42,7 @@ class _Setup:
         self.app.add_url_rule(path or "/", f"{self.name}.{endpoint}", view_func, **options)
 
 
-class Blueprint:
+class Blueprint(RouteDecorators):
     """Routes, hooks and error handlers under one name and URL prefix.
 
     Args:
@@ -73,36 +75,6 @@ class Blueprint:
     ) -> None:
         """Register a rule (see :meth:`sluice.App.add_url_rule`); the endpoint gets the blueprint's name."""
         self.record(lambda s: s.add_url_rule(rule, endpoint, view_func, **options))
-
-    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Decorate a view function to register it for ``rule``."""
-
-        def decorator(func: F) -> F:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, func, **options)
-            return func
-
-        return decorator
-
-    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a GET view."""
-        return self.route(rule, methods=["GET"], **options)
-
-    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a POST view."""
-        return self.route(rule, methods=["POST"], **options)
-
-    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a PUT view."""
-        return self.route(rule, methods=["PUT"], **options)
-
-    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a PATCH view."""
-        return self.route(rule, methods=["PATCH"], **options)
-
-    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """Register a DELETE view."""
-        return self.route(rule, methods=["DELETE"], **options)
 
     def before_request(self, func: F) -> F:
         """Run ``func()`` before this blueprint's views (after the app's hooks)."""
