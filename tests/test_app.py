@@ -567,3 +567,25 @@ def _has_module(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def test_app_url_value_preprocessor_and_url_defaults() -> None:
+    from sluice.helpers import url_for
+
+    app = App(__name__)
+
+    @app.url_value_preprocessor
+    def pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values is not None:
+            g.lang = values.pop("lang", None)
+
+    @app.url_defaults
+    def add_lang(endpoint: str, values: dict[str, Any]) -> None:
+        if "lang" not in values and getattr(g, "lang", None):
+            values["lang"] = g.lang
+
+    @app.get("/<lang>/about")
+    def about() -> str:
+        return f"{g.lang} {url_for('about')}"
+
+    assert client(app).get("/fr/about").text == "fr /fr/about"

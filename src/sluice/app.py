@@ -146,6 +146,8 @@ class App(RouteDecorators):
         self.teardown_request_funcs: dict[str | None, list[Callable[[BaseException | None], Any]]] = {}
         self.teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]] = []
         self.startup_funcs: list[Callable[[], Any]] = []
+        self.url_value_preprocessors: list[Callable[[str | None, dict[str, Any] | None], Any]] = []
+        self.url_default_functions: list[Callable[[str, dict[str, Any]], Any]] = []
         self.error_handlers: dict[str | None, dict[int | type[BaseException], Callable[[Any], Any]]] = {}
         self.blueprints: dict[str, Any] = {}
         self.middleware: list[MiddlewareFactory] = list(middleware)
@@ -263,6 +265,27 @@ class App(RouteDecorators):
         self._check_setup("a teardown_appcontext hook")
         self.teardown_appcontext_funcs.append(func)
         return func
+
+    def url_value_preprocessor(self, func: F) -> F:
+        """Run ``func(endpoint, view_args)`` before the before_request hooks.
+
+        It may pop values from ``view_args`` (e.g. a language code into ``g``)
+        so the view does not receive them.
+        """
+        self._check_setup("a url_value_preprocessor")
+        self.url_value_preprocessors.append(func)
+        return func
+
+    def url_defaults(self, func: F) -> F:
+        """Run ``func(endpoint, values)`` in ``url_for`` to fill in values (e.g. the current language)."""
+        self._check_setup("a url_defaults function")
+        self.url_default_functions.append(func)
+        return func
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Let the url_defaults functions add values for ``endpoint`` (used by ``url_for``)."""
+        for func in self.url_default_functions:
+            func(endpoint, values)
 
     def on_startup(self, func: F) -> F:
         """Run ``func()`` once per process, before the first request is handled."""
@@ -412,6 +435,8 @@ class App(RouteDecorators):
         return self._finalize(response)
 
     def _full_dispatch(self, request: Request) -> Response:
+        for preprocess in self.url_value_preprocessors:
+            preprocess(request.endpoint, request.view_args)
         for scope in (None, *reversed(_scopes(_cv_request.get()))):
             for func in self.before_request_funcs.get(scope, ()):
                 rv = func()

@@ -38,7 +38,9 @@ def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = Non
         # Relative to the current request's blueprint.
         blueprint = ctx.request.blueprint if ctx is not None else None
         endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
-    path = current_app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
+    app = current_app._get_current_object()
+    app.inject_url_defaults(endpoint, values)
+    path = app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
     if ctx is None:
         return str(path)
     request = ctx.request
