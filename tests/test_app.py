@@ -589,3 +589,38 @@ def test_app_url_value_preprocessor_and_url_defaults() -> None:
         return f"{g.lang} {url_for('about')}"
 
     assert client(app).get("/fr/about").text == "fr /fr/about"
+
+
+def test_app_invoke_subrequest_runs_full_internal_request() -> None:
+    app = App(__name__)
+    order: list[str] = []
+
+    def mw(get_response: Any) -> Any:
+        def handler(req: Any) -> Any:
+            order.append(f"middleware {req.path}")
+            return get_response(req)
+
+        return handler
+
+    app.add_middleware(mw)
+
+    @app.before_request
+    def before() -> None:
+        order.append(f"before {request.path}")
+
+    @app.get("/inner/<int:n>")
+    def inner(n: int) -> Iterator[str]:
+        def gen() -> Iterator[str]:
+            yield f"inner {n} {request.args.get('q')}"
+
+        return gen()
+
+    @app.get("/outer")
+    def outer() -> str:
+        sub = app.invoke_subrequest("/inner/5?q=x")
+        missing = app.invoke_subrequest("/nope", use_middleware=True)
+        return f"{sub.get_data(as_text=True)} | {missing.status_code} | {request.path}"
+
+    r = client(app).get("/outer")
+    assert r.text == "inner 5 x | 404 | /outer"
+    assert order == ["middleware /outer", "before /outer", "before /inner/5", "middleware /nope", "before /nope"]

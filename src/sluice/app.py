@@ -426,6 +426,54 @@ class App(RouteDecorators):
             raise
         return _ClosingBody(body, ctx, self, response)
 
+    def invoke_subrequest(self, request_or_path: Request | str, use_middleware: bool = False) -> Response:
+        """Run a whole internal request and return its (buffered) response.
+
+        Args:
+            request_or_path: a :class:`Request`, or a path (``/x?y=1``) that
+                becomes a GET built from the current request's environ.
+            use_middleware: run the middleware chain too (default: only
+                hooks, view and error handling, as Pyramid does).
+
+        Returns:
+            The response, its body already read; the subrequest's context
+            was torn down.
+        """
+        if isinstance(request_or_path, str):
+            outer = _cv_request.get(None)
+            environ: WSGIEnviron = dict(outer.request.environ) if outer is not None else {}
+            path, _, query = request_or_path.partition("?")
+            environ.update(
+                {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "CONTENT_LENGTH": "0"}
+            )
+            environ.pop("CONTENT_TYPE", None)
+            request = self.request_class(environ)
+        else:
+            request = request_or_path
+        if not self._frozen:
+            self.freeze()
+        ctx = RequestContext(self, request, self.app_context)
+        ctx.push()
+        error: BaseException | None = None
+        try:
+            self._match(ctx)
+            ctx.session = self.session_interface.open_session(self, request)
+            handler = self._handler if use_middleware and self._handler is not None else self._dispatch_with_errors
+            response = handler(request)
+            for callback in request.response_callbacks:
+                callback(request, response)
+            response.set_data(response.get_data())
+            return response
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            try:
+                ctx.pop(error)
+            finally:
+                for finished in request.finished_callbacks:
+                    finished(request)
+
     def _dispatch_with_errors(self, request: Request) -> Response:
         """The innermost handler: hooks and view, errors turned into responses."""
         try:
