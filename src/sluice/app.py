@@ -381,13 +381,15 @@ class App(RouteDecorators):
         for scope in (*_scopes(_cv_request.get(None)), None):
             for func in reversed(self.teardown_request_funcs.get(scope, ())):
                 func(exc)
-        signals.request_tearing_down.send(self, exc=exc)
+        if signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(self, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
         """Run the teardown_appcontext hooks (newest first) and send the signal."""
         for func in reversed(self.teardown_appcontext_funcs):
             func(exc)
-        signals.appcontext_tearing_down.send(self, exc=exc)
+        if signals.appcontext_tearing_down.receivers:
+            signals.appcontext_tearing_down.send(self, exc=exc)
 
     def _run_startup(self) -> None:
         with self._startup_lock:
@@ -411,12 +413,14 @@ class App(RouteDecorators):
         try:
             self._match(ctx)
             ctx.session = self.session_interface.open_session(self, ctx.request)
-            signals.request_started.send(self)
+            if signals.request_started.receivers:
+                signals.request_started.send(self)
             assert self._handler is not None
             response = self._handler(ctx.request)
             for callback in ctx.request.response_callbacks:
                 callback(ctx.request, response)
-            signals.request_finished.send(self, response=response)
+            if signals.request_finished.receivers:
+                signals.request_finished.send(self, response=response)
             body = response(environ, start_response)
         except BaseException as exc:
             try:
@@ -562,7 +566,8 @@ class App(RouteDecorators):
             return self.make_response(handler(exc))
         if isinstance(exc, HTTPError):
             return self._error_response(exc)
-        signals.got_request_exception.send(self, exception=exc)
+        if signals.got_request_exception.receivers:
+            signals.got_request_exception.send(self, exception=exc)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate or (propagate is None and (self.testing or self.debug)):
             raise exc
@@ -707,4 +712,5 @@ class _ClosingBody:
                 finally:
                     # Upload temp files go with the request.
                     request.close()
-                    signals.response_closed.send(self._app, response=self._response)
+                    if signals.response_closed.receivers:
+                        signals.response_closed.send(self._app, response=self._response)

@@ -118,7 +118,8 @@ class AppContext(_Context):
     def push(self) -> None:
         """Make this context active (it may be pushed several times)."""
         self._tokens.append(_cv_app.set(self))
-        appcontext_pushed.send(self.app)
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app)
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Deactivate this context; the last pop runs the teardown hooks.
@@ -136,7 +137,8 @@ class AppContext(_Context):
                 self.app.do_teardown_appcontext(exc)
         finally:
             _cv_app.reset(self._tokens.pop())
-            appcontext_popped.send(self.app)
+            if appcontext_popped.receivers:
+                appcontext_popped.send(self.app)
 
     def __repr__(self) -> str:
         return f"<AppContext of {self.app!r}>"
