@@ -624,3 +624,16 @@ def test_app_invoke_subrequest_runs_full_internal_request() -> None:
     r = client(app).get("/outer")
     assert r.text == "inner 5 x | 404 | /outer"
     assert order == ["middleware /outer", "before /outer", "before /inner/5", "middleware /nope", "before /nope"]
+
+
+def test_app_test_request_context_pushes_request() -> None:
+    from sluice.helpers import url_for
+
+    app = make_app()
+    with app.test_request_context("/users/4?x=1", method="POST", headers={"Accept": "application/json"}):
+        assert request.path == "/users/4"
+        assert request.method == "POST"
+        assert request.args.get("x") == "1"
+        assert request.prefers_json
+        assert url_for("user", user_id=2) == "/users/2"
+        assert current_app._get_current_object() is app
