@@ -248,8 +248,6 @@ class Worker:
         self._stop_deadline = 0.0
         self._accept_paused_until = 0.0
         self._pool: list[threading.Thread] = []
-        self._in_flight = 0
-        self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------
 
