@@ -28,6 +28,7 @@ from sluice.server.gateway import ExcInfo
 from sluice.server.gateway import FileWrapper
 from sluice.server.gateway import WSGIApp
 from sluice.server.gateway import check_response_head
+from sluice.server.gateway import check_start_response_call
 
 __all__ = ["run"]
 
@@ -308,15 +309,8 @@ class _Response:
             BaseException: ``exc_info``'s exception, re-raised when the head
                 was already sent.
         """
-        if exc_info is not None:
-            try:
-                if self.headers_sent:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                # PEP 3333: drop the traceback to avoid a reference cycle.
-                exc_info = None
-        elif self.status is not None:
-            raise LocalProtocolError("start_response() called a second time without exc_info")
+        check_start_response_call(self.headers_sent, self.status is not None, exc_info)
+        exc_info = None  # PEP 3333: drop the traceback to avoid a reference cycle.
         self._head, length = _format_head(status, headers)
         code = int(status[:3])
         if self._method == "HEAD" or code < 200 or code in (204, 304):

@@ -437,6 +437,29 @@ HAS_DATE = 1
 HAS_SERVER = 2
 
 
+def check_start_response_call(headers_sent: bool, called_before: bool, exc_info: ExcInfo | None) -> None:
+    """Apply PEP 3333's rules for a ``start_response`` call before its arguments are checked.
+
+    Args:
+        headers_sent: the response head already went out.
+        called_before: ``start_response`` was called before for this response.
+        exc_info: the call's ``exc_info`` argument.
+
+    Raises:
+        BaseException: ``exc_info``'s exception, re-raised when the head was
+            already sent (nothing can replace it then).
+        LocalProtocolError: a second call without ``exc_info``.
+    """
+    if exc_info is not None:
+        try:
+            if headers_sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+        finally:
+            exc_info = None
+    elif called_before:
+        raise LocalProtocolError("start_response() called a second time without exc_info")
+
+
 def check_response_head(status: str, headers: list[tuple[str, str]]) -> tuple[int | None, int]:
     """Check an app's status and headers as PEP 3333 and RFC 9110 require.
 
@@ -561,14 +584,8 @@ class Exchange:
             LocalProtocolError: the status or a header is invalid, a header is
                 hop-by-hop, or it was called twice without ``exc_info``.
         """
-        if exc_info is not None:
-            try:
-                if self.headers_sent:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                exc_info = None
-        elif self.status is not None:
-            raise LocalProtocolError("start_response() called a second time without exc_info")
+        check_start_response_call(self.headers_sent, self.status is not None, exc_info)
+        exc_info = None  # PEP 3333: drop the traceback to avoid a reference cycle.
         length, flags = check_response_head(status, headers)
         self.status = status
         self.code = int(status[:3])
