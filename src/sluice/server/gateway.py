@@ -38,6 +38,7 @@ from sluice.server.protocol.writer import CONTINUE
 from sluice.server.protocol.writer import LAST_CHUNK
 from sluice.server.protocol.writer import format_chunk
 from sluice.server.protocol.writer import format_error
+from sluice.server.protocol.writer import format_head
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
@@ -610,9 +611,7 @@ class Exchange:
         assert status is not None
         request = self.request
         version = request.http_version
-        # PERF: one list, one join, one encode (benchmarks/bench_hotpath.py).
-        lines = [f"HTTP/1.1 {status}\r\n"]
-        lines += [f"{name}: {value}\r\n" for name, value in self.headers]
+        lines: list[str] = []  # the server's header lines, after the app's
         if status[0] == "1" or status[:3] in ("204", "304") or request.method == "HEAD":
             # RFC 9110 §6.4.1: no content; any body bytes are dropped.
             self.no_body = True
@@ -641,9 +640,8 @@ class Exchange:
             lines.append("Connection: close\r\n")
         elif version == "1.0":
             lines.append("Connection: keep-alive\r\n")
-        lines.append("\r\n")
         self.headers_sent = True
-        return "".join(lines).encode("latin-1")
+        return format_head(status, self.headers, "".join(lines))
 
     def send_whole(self, body: bytes) -> bool:
         """Send the head and a body known to be complete in one write.
@@ -779,9 +777,6 @@ class Outcome:
         self.body_complete = body_complete
 
 
-_INTERNAL_ERROR = b"Internal Server Error\n"
-
-
 def handle_request(
     app: WSGIApp,
     conn: Connection,
@@ -902,15 +897,7 @@ def _code(exchange: Exchange) -> int:
 
 def _send_error(transport: Transport, code: int, message: str) -> None:
     try:
-        if code == 500:
-            body = _INTERNAL_ERROR
-            head = (
-                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\nDate: {clock.date()}\r\n\r\n"
-            )
-            transport.send(head.encode("latin-1") + body)
-        else:
-            transport.send(format_error(code, message, clock.date()))
+        transport.send(format_error(code, message, clock.date()))
     except OSError:
         pass
 

@@ -186,3 +186,9 @@ def test_format_error_message_with_crlf_stays_in_body() -> None:
 def test_format_error_non_ascii_message_body_is_utf8() -> None:
     _, _, body = _split_response(format_error(400, "invalid Host header value 'caf\xe9'", DATE))
     assert body.decode("utf-8") == "400 Bad Request: invalid Host header value 'caf\xe9'\n"
+
+
+def test_format_error_empty_message_body_is_reason_phrase() -> None:
+    raw = format_error(500, "", DATE)
+    assert raw.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert raw.endswith(b"Content-Length: 22\r\nConnection: close\r\nDate: " + DATE.encode() + b"\r\nServer: sluice\r\n\r\nInternal Server Error\n")

@@ -44,11 +44,14 @@ def format_error(code: int, message: str, date: str, server: str = "sluice") -> 
 
     Args:
         code: the status code (4xx or 5xx).
-        message: one line that tells the client what was wrong.
+        message: one line that tells the client what was wrong; empty for
+            none (a 500 says nothing about its cause), then the body is the
+            reason phrase alone.
         date: the value of the ``Date`` header.
         server: the value of the ``Server`` header.
     """
-    body = f"{code} {reason_phrase(code)}: {message}\n".encode("utf-8")
+    text = f"{code} {reason_phrase(code)}: {message}\n" if message else f"{reason_phrase(code)}\n"
+    body = text.encode("utf-8")
     head = (
         f"HTTP/1.1 {code} {reason_phrase(code)}\r\n"
         f"Content-Type: text/plain; charset=utf-8\r\n"
