@@ -350,17 +350,9 @@ class HTTPVersionNotSupported(HTTPError):
     description = "The server does not support the HTTP version of the request."
 
 
-#: Status code to HTTPError class, for ``abort(code)``.
+#: Status code to HTTPError class, for ``abort(code)``: every class above.
 HTTP_ERRORS: dict[int, type[HTTPError]] = {
-    cls.code: cls
-    for cls in (
-        BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, NotAcceptable,
-        RequestTimeout, Conflict, Gone, LengthRequired, PreconditionFailed, ContentTooLarge,
-        URITooLong, UnsupportedMediaType, RangeNotSatisfiable, ExpectationFailed, ImATeapot,
-        UnprocessableContent, Locked, FailedDependency, PreconditionRequired, TooManyRequests,
-        RequestHeaderFieldsTooLarge, UnavailableForLegalReasons, InternalServerError,
-        NotImplementedHTTP, BadGateway, ServiceUnavailable, GatewayTimeout, HTTPVersionNotSupported,
-    )
+    cls.code: cls for cls in HTTPError.__subclasses__() if cls.__module__ == __name__
 }
 
 
