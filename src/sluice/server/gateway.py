@@ -892,7 +892,8 @@ def handle_request(
 
 
 def _code(exchange: Exchange) -> int:
-    return int(exchange.status[:3]) if exchange.status and exchange.headers_sent else 0
+    """The status code that went out, 0 if no head was sent."""
+    return exchange.code if exchange.headers_sent else 0
 
 
 def _send_error(transport: Transport, code: int, message: str) -> None:
