@@ -42,6 +42,7 @@ from sluice.sessions import SESSION_DEFAULTS
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import Response
+from sluice.wrappers.response import call_wsgi_app
 
 log = logging.getLogger("sluice.app")
 
@@ -635,7 +636,8 @@ class App(RouteDecorators):
         elif isinstance(rv, Iterator):
             response = self.response_class(rv)
         elif callable(rv):
-            response = _call_wsgi(rv, _cv_request.get().request.environ, self.response_class)
+            status_line, wsgi_headers, body = call_wsgi_app(rv, _cv_request.get().request.environ)
+            response = self.response_class(body, status=status_line, headers=wsgi_headers)
         else:
             raise TypeError(
                 f"a view returned {type(rv).__name__}; return a Response, str, bytes, dict, list, "
@@ -648,25 +650,6 @@ class App(RouteDecorators):
             for name, value in items:
                 response.headers.set(name, value)
         return response
-
-
-def _call_wsgi(app: Callable[..., Iterable[bytes]], environ: WSGIEnviron, response_class: type[Response]) -> Response:
-    captured: list[Any] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-        captured[:] = [status, headers]
-        return chunks.append
-
-    chunks: list[bytes] = []
-    result = app(environ, start_response)
-    try:
-        chunks.extend(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    status, headers = captured
-    return response_class(b"".join(chunks), status=status, headers=headers)
 
 
 def _scopes(ctx: RequestContext | None) -> tuple[str, ...]:

@@ -24,6 +24,8 @@ from urllib.parse import urljoin
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+from sluice.wrappers.response import call_wsgi_app
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _MAX_REDIRECTS = 20
@@ -232,28 +234,9 @@ class TestClient:
         environ = self.build_environ(path, method, query_string, headers, data, json, content_type)
         if environ_overrides:
             environ.update(environ_overrides)
-        captured: list[Any] = []
-
-        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            if exc_info is not None and captured:
-                raise exc_info[1].with_traceback(exc_info[2])
-            captured[:] = [status, list(response_headers)]
-            return written.append
-
-        written: list[bytes] = []
-        result = self.app(environ, start_response)
-        try:
-            for chunk in result:
-                written.append(chunk)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        if not captured:
-            raise RuntimeError("the app returned without calling start_response()")
-        status, response_headers = captured
+        status, response_headers, body = call_wsgi_app(self.app, environ)
         self._store_cookies(response_headers)
-        return TestResponse(status, response_headers, b"".join(written))
+        return TestResponse(status, response_headers, body)
 
     def build_environ(
         self,

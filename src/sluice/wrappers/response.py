@@ -397,3 +397,36 @@ class Response:
         else:
             chunks = _encode_chunks(body)
         return ClosingIterator(chunks, body, self._on_close)
+
+
+def call_wsgi_app(app: Callable[..., Iterable[bytes]], environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call a WSGI app as a buffering server would and return what it answered.
+
+    The iterable is consumed and its ``close()`` called; ``write()`` works;
+    since nothing was sent yet, a ``start_response`` call with ``exc_info``
+    replaces the status and headers (PEP 3333).
+
+    Returns:
+        The status line value, the headers and the whole body.
+
+    Raises:
+        RuntimeError: the app returned without calling ``start_response``.
+    """
+    captured: list[Any] = []
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured[:] = [status, list(headers)]
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if not captured:
+        raise RuntimeError("the WSGI app returned without calling start_response()")
+    return captured[0], captured[1], b"".join(chunks)
+
