@@ -52,8 +52,6 @@ APP_TARGET = "benchmarks.apps:hello"
 EXPECTED_BODY = b"Hello, World!"
 
 HOST = "127.0.0.1"
-SECTION_BEGIN = "<!-- server.py:begin -->"
-SECTION_END = "<!-- server.py:end -->"
 
 STARTUP_TIMEOUT_S = 10.0  # a server that does not answer 200 within this is "failed"
 WARMUP_S = 1
@@ -643,13 +641,18 @@ def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
     return "\n".join(lines)
 
 
-def write_section(body: str, path: Path = RESULTS_FILE) -> None:
-    """Replace (or append) this script's marked section in RESULTS.md."""
-    section = f"{SECTION_BEGIN}\n{body}\n{SECTION_END}"
+def write_section(body: str, path: Path = RESULTS_FILE, owner: str = "server.py") -> None:
+    """Replace (or append) ``owner``'s marked section in RESULTS.md.
+
+    Each benchmark script keeps its table between ``<!-- OWNER:begin -->``
+    and ``<!-- OWNER:end -->``, so scripts never overwrite each other.
+    """
+    begin, end_marker = f"<!-- {owner}:begin -->", f"<!-- {owner}:end -->"
+    section = f"{begin}\n{body}\n{end_marker}"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start, end = text.find(SECTION_BEGIN), text.find(SECTION_END)
+    start, end = text.find(begin), text.find(end_marker)
     if start != -1 and end > start:
-        text = text[:start] + section + text[end + len(SECTION_END):]
+        text = text[:start] + section + text[end + len(end_marker):]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)

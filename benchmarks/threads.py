@@ -27,7 +27,6 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.server import HOST
-from benchmarks.server import RESULTS_FILE
 from benchmarks.server import Scenario
 from benchmarks.server import free_port
 from benchmarks.server import loopback_url
@@ -36,9 +35,8 @@ from benchmarks.server import run_wrk
 from benchmarks.server import running_server
 from benchmarks.server import wait_until_ready
 from benchmarks.server import wrk_command
+from benchmarks.server import write_section
 
-BEGIN = "<!-- threads.py:begin -->"
-END = "<!-- threads.py:end -->"
 THREADS = (1, 2, 4, 8, 16, 32)
 CASES = (
     ("hello", "benchmarks.apps:hello", Scenario("keepalive-c16", "keep-alive, 16 conns", 16)),
@@ -93,11 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     if args.write:
-        old = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else "# Benchmark results\n"
-        section = f"{BEGIN}\n{text}{END}"
-        start, end = old.find(BEGIN), old.find(END)
-        new = old[:start] + section + old[end + len(END):] if start >= 0 and end > start else old.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS_FILE.write_text(new)
+        write_section(text.rstrip("\n"), owner="threads.py")
     return 0
 
 
