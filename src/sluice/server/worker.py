@@ -621,50 +621,48 @@ class Worker:
                     self._linger(conn)
                 return
             proto.start_next_cycle()
+            next_request = self._next_request(conn)
+            if next_request is None:
+                return
+            request = next_request
+            conn.request = request
+            body_done = not request.has_body
+
+    def _next_request(self, conn: _Conn) -> Request | None:
+        """Return the next request already received, else give the connection back.
+
+        A pipelined request, or one whose bytes arrived while this thread
+        owned the connection, is returned to be answered by this thread.
+        Otherwise the connection goes back to the loop (with the keep-alive
+        or header deadline), or is closed or rejected, and None is returned.
+        """
+        proto = conn.proto
+        deadline_set = receiving = False
+        while True:
             try:
                 event = proto.next_event()
             except RemoteProtocolError as exc:
                 self._reject(conn, exc.status_hint, str(exc))
-                return
+                return None
             if type(event) is Request:
-                request = event
-                conn.request = request
-                body_done = not request.has_body
-                continue
+                return event
             if type(event) is ConnectionClosed:
                 self._close(conn)
-                return
-            # NEED_DATA: hand the connection back to the loop, unless input
-            # that arrived meanwhile completes another request.
-            receiving = proto.is_receiving_head
-            now = time.monotonic()
-            if receiving:
-                conn.head_started = now
-                conn.deadline = now + self.timeouts.header
-            else:
-                conn.deadline = now + self.timeouts.keepalive
-            while True:
-                data = self._release(conn)
-                if data is None:
-                    return
-                proto.receive_data(data)
-                try:
-                    event = proto.next_event()
-                except RemoteProtocolError as exc:
-                    self._reject(conn, exc.status_hint, str(exc))
-                    return
-                if type(event) is Request:
-                    break
-                if type(event) is ConnectionClosed:
-                    self._close(conn)
-                    return
-                if not receiving and proto.is_receiving_head:
-                    receiving = True
-                    conn.head_started = time.monotonic()
-                    conn.deadline = conn.head_started + self.timeouts.header
-            request = event
-            conn.request = request
-            body_done = not request.has_body
+                return None
+            # NEED_DATA: the header deadline runs from the head's first byte.
+            if not deadline_set or (not receiving and proto.is_receiving_head):
+                receiving = proto.is_receiving_head
+                now = time.monotonic()
+                if receiving:
+                    conn.head_started = now
+                    conn.deadline = now + self.timeouts.header
+                else:
+                    conn.deadline = now + self.timeouts.keepalive
+                deadline_set = True
+            data = self._release(conn)
+            if data is None:
+                return None
+            proto.receive_data(data)
 
     def _log_access(self, conn: _Conn, request: Request, outcome: gateway.Outcome, duration: float) -> None:
         referer = user_agent = "-"
