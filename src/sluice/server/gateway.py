@@ -662,26 +662,24 @@ class Exchange:
         self.transport.send(head + body)
         return True
 
-    def send_body(self, data: bytes, complete: bool = False) -> None:
+    def send_body(self, data: bytes) -> None:
         """Send a body chunk, with the head first if it was not sent yet.
 
         Args:
-            data: body bytes (may be empty).
-            complete: ``data`` is the whole body, so its length frames it.
+            data: body bytes; an empty chunk sends nothing (PEP 3333: the
+                head waits for the first non-empty chunk).
         """
         if type(data) is not bytes:
             if isinstance(data, (bytearray, memoryview)):
                 data = bytes(data)
             else:
                 raise LocalProtocolError(f"the app gave {type(data).__name__}, not bytes, as body")
-        if not self.headers_sent:
-            if not data and not complete:
-                return
-            head = self._head(len(data) if complete else None)
-            self.transport.send(head + self._frame(data) if data else head)
+        if not data:
             return
-        if data:
-            self.transport.send(self._frame(data))
+        if not self.headers_sent:
+            self.transport.send(self._head(None) + self._frame(data))
+            return
+        self.transport.send(self._frame(data))
 
     def _frame(self, data: bytes) -> bytes:
         if self.no_body:
@@ -820,35 +818,25 @@ def handle_request(
     result: Iterable[bytes] | None = None
     try:
         result = app(environ, exchange.start_response)
+        if exchange.status is None and type(result) in (list, tuple):
+            raise LocalProtocolError("the app returned without calling start_response()")
+        result_iter: Iterable[bytes] = result
         if (
-            type(result) is list
-            and len(result) == 1
+            (type(result) is list or type(result) is tuple)
             and exchange.status is not None
             and not exchange.headers_sent
+            and len(result) <= 16
         ):
-            # PERF: the common shape, one bytes object, sent with its head in
-            # one write and no further checks (benchmarks/bench_hotpath.py).
-            body = result[0]
+            # PERF: a buffered body goes out with its head in one write, its
+            # length known (benchmarks/bench_hotpath.py).
+            body = result[0] if len(result) == 1 else b"".join(result)
             if type(body) is bytes and exchange.send_whole(body):
                 if stream.is_complete:
                     return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)
-                result = []  # sent; the body left unread is dealt with below
-        if exchange.status is None and type(result) in (list, tuple):
-            raise LocalProtocolError("the app returned without calling start_response()")
-        if type(result) is list or type(result) is tuple:
-            if exchange.status is not None and not exchange.headers_sent and len(result) <= 16:
-                body = b"".join(result) if len(result) != 1 else result[0]
-                if type(body) is bytes and len(body) <= _JOIN_LIMIT:
-                    exchange.send_body(body, complete=True)
-                    result_iter: Iterable[bytes] = ()
-                else:
-                    result_iter = result
-            else:
-                result_iter = result
+                result_iter = ()  # sent; the body left unread is dealt with below
         elif isinstance(result, FileWrapper) and exchange.status is not None:
-            result_iter = () if exchange.send_file(result) else result
-        else:
-            result_iter = result
+            if exchange.send_file(result):
+                result_iter = ()
         for chunk in result_iter:
             if exchange.status is None:
                 raise LocalProtocolError("the app yielded body bytes before calling start_response()")
