@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from sluice.app import App as App
@@ -62,9 +64,10 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 8000, threads: int | No
     Raises:
         ConfigError: an unknown setting, a malformed value or a failed bind.
     """
-    import logging
-    import os
-
+    # The server and the CLI are imported only when serving, so that
+    # ``import sluice`` in an app does not load them.
+    from sluice.cli import configure_access_log
+    from sluice.cli import configure_logging
     from sluice.config import resolve
     from sluice.server.runner import run
 
@@ -76,10 +79,6 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 8000, threads: int | No
     config = resolve(settings, os.environ)
     logger = logging.getLogger("sluice")
     if not logger.handlers and not logging.getLogger().handlers:
-        from sluice.cli import configure_logging
-
         configure_logging(config)
-    from sluice.cli import configure_access_log
-
     configure_access_log(config)
     run(app, config)

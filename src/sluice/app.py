@@ -16,6 +16,7 @@ after the last byte.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ from sluice.routing import Rule
 from sluice.scaffold import RouteDecorators
 from sluice.sessions import SESSION_DEFAULTS
 from sluice.sessions import SignedCookieSessionInterface
+from sluice.testing import TestClient
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import Response
 from sluice.wrappers.response import call_wsgi_app
@@ -88,8 +90,6 @@ class Config(dict[str, Any]):
         """
         if isinstance(obj, str):
             module_name, _, attr = obj.rpartition(".")
-            import importlib
-
             obj = getattr(importlib.import_module(module_name), attr) if module_name else importlib.import_module(attr)
         for key in dir(obj):
             if key.isupper():
@@ -366,15 +366,11 @@ class App(RouteDecorators):
 
     def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (see :class:`TestClient.open`)."""
-        from sluice.testing import TestClient
-
         environ = TestClient(self).build_environ(path, method, **kwargs)
         return self.request_context(environ)
 
-    def test_client(self) -> Any:
+    def test_client(self) -> TestClient:
         """Return a :class:`sluice.testing.TestClient` for this app."""
-        from sluice.testing import TestClient
-
         return TestClient(self)
 
     def do_teardown_request(self, exc: BaseException | None) -> None:
