@@ -241,10 +241,7 @@ class Response:
 
     @content_type.setter
     def content_type(self, value: str | None) -> None:
-        if value is None:
-            self.headers.remove("Content-Type")
-        else:
-            self.headers.set("Content-Type", value)
+        self._set_or_remove("Content-Type", value)
 
     @property
     def mimetype(self) -> str | None:
@@ -263,10 +260,7 @@ class Response:
 
     @content_length.setter
     def content_length(self, value: int | None) -> None:
-        if value is None:
-            self.headers.remove("Content-Length")
-        else:
-            self.headers.set("Content-Length", str(int(value)))
+        self._set_or_remove("Content-Length", None if value is None else str(int(value)))
 
     @property
     def location(self) -> str | None:
@@ -275,10 +269,13 @@ class Response:
 
     @location.setter
     def location(self, value: str | None) -> None:
+        self._set_or_remove("Location", value)
+
+    def _set_or_remove(self, name: str, value: str | None) -> None:
         if value is None:
-            self.headers.remove("Location")
+            self.headers.remove(name)
         else:
-            self.headers.set("Location", value)
+            self.headers.set(name, value)
 
     def set_cookie(
         self,
