@@ -601,3 +601,21 @@ def test_head_request_announces_length_of_buffered_body() -> None:
     assert b"Content-Length: 3\r\n" in transport.sent
     assert transport.sent.endswith(b"\r\n\r\n")
     assert outcome.keep_alive
+
+
+def test_body_past_content_length_reported_once(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    # The CLI tests may have stopped sluice's loggers from propagating.
+    monkeypatch.setattr(logging.getLogger("sluice"), "propagate", True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        yield b"12345"
+        yield b"67890"
+        yield b"abcde"
+
+    transport, outcome = _run_app(app)
+    assert transport.sent.endswith(b"\r\n\r\n12345")
+    assert not outcome.keep_alive
+    assert caplog.text.count("more body bytes than its Content-Length 5") == 1

@@ -689,6 +689,8 @@ class Exchange:
             if len(data) > room:
                 self.keep_alive = False
                 self.bytes_sent += len(data)
+                if room < 0:
+                    return b""  # reported at the first chunk past the length
                 error_log.error(
                     "%s %s: the app sent more body bytes than its Content-Length %d; "
                     "the extra bytes were dropped and the connection closed",
