@@ -42,6 +42,10 @@ class FakeApp:
         if self.fail:
             raise ValueError("teardown failed")
 
+    def open_session(self, request: Any) -> dict[str, Any]:
+        self.teardowns.append(("open_session", None))
+        return {"user": request}
+
 
 @pytest.mark.parametrize("proxy", [current_app, g], ids=["current_app", "g"])
 def test_proxy_outside_app_context_raises_helpful_error(proxy: Any) -> None:
@@ -197,3 +201,25 @@ def test_proxy_forwards_item_access_and_calls() -> None:
         assert str(request) == "{'k': [1, 2]}"
     with app.request_context(lambda x: x * 2):
         assert request(21) == 42
+
+
+def test_session_is_opened_on_first_use_only_once() -> None:
+    app = FakeApp()
+    ctx = app.request_context("req")
+    with ctx:
+        assert not ctx.session_opened
+        assert ("open_session", None) not in app.teardowns
+        assert session["user"] == "req"
+        session["seen"] = True
+        assert ctx.session == {"user": "req", "seen": True}
+        assert ctx.session_opened
+    assert app.teardowns.count(("open_session", None)) == 1
+
+
+def test_session_assigned_before_use_is_not_opened() -> None:
+    app = FakeApp()
+    ctx = app.request_context("req")
+    ctx.session = {"preset": 1}
+    with ctx:
+        assert session["preset"] == 1
+    assert ("open_session", None) not in app.teardowns

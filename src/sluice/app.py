@@ -43,10 +43,18 @@ from sluice.sessions import SESSION_DEFAULTS
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.testing import TestClient
 from sluice.wrappers.request import Request
+from sluice.wrappers.response import ClosingIterator
 from sluice.wrappers.response import Response
 from sluice.wrappers.response import call_wsgi_app
 
 log = logging.getLogger("sluice.app")
+
+# PERF: module globals, one lookup less per check of a signal's receivers.
+_request_started = signals.request_started
+_request_finished = signals.request_finished
+_request_tearing_down = signals.request_tearing_down
+_appcontext_tearing_down = signals.appcontext_tearing_down
+_response_closed = signals.response_closed
 
 F = TypeVar("F", bound=Callable[..., Any])
 WSGIEnviron = dict[str, Any]
@@ -153,7 +161,10 @@ class App(RouteDecorators):
         self.blueprints: dict[str, Any] = {}
         self.middleware: list[MiddlewareFactory] = list(middleware)
         self._frozen = False
-        self._handler: Handler | None = None
+        self._handler: Handler = self._dispatch_with_errors
+        self._has_before = False
+        self._has_after = False
+        self._lazy_session = False
         self._startup_lock = threading.Lock()
         self._started = False
 
@@ -353,6 +364,13 @@ class App(RouteDecorators):
         for factory in reversed(self.middleware):
             handler = factory(handler)
         self._handler = handler
+        # PERF: what a request may skip, known once registration ended
+        # (benchmarks/framework.py: an app without hooks pays for none).
+        self._has_before = bool(self.url_value_preprocessors) or any(self.before_request_funcs.values())
+        self._has_after = any(self.after_request_funcs.values())
+        # The default session interface writes nothing for a request that
+        # neither used the session nor sent a cookie, so it is opened lazily.
+        self._lazy_session = type(self.session_interface) is SignedCookieSessionInterface
         self._frozen = True
 
     def app_context(self) -> AppContext:
@@ -360,9 +378,8 @@ class App(RouteDecorators):
         return AppContext(self)
 
     def request_context(self, environ: WSGIEnviron) -> RequestContext:
-        """Return the request context for ``environ``, with the URL matched."""
-        request = self.request_class(environ)
-        return RequestContext(self, request, self.app_context)
+        """Return the request context for ``environ``."""
+        return RequestContext(self, self.request_class(environ), self.app_context)
 
     def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (see :class:`TestClient.open`)."""
@@ -373,22 +390,30 @@ class App(RouteDecorators):
         """Return a :class:`sluice.testing.TestClient` for this app."""
         return TestClient(self)
 
+    def open_session(self, request: Request) -> Any:
+        """Open the session of ``request`` with :attr:`session_interface` (on first use of ``session``)."""
+        return self.session_interface.open_session(self, request)
+
     def do_teardown_request(self, exc: BaseException | None) -> None:
         """Run the teardown_request hooks (newest first) and send ``request_tearing_down``."""
-        for scope in (*_scopes(_cv_request.get(None)), None):
-            for func in reversed(self.teardown_request_funcs.get(scope, ())):
-                func(exc)
-        if signals.request_tearing_down.receivers:
-            signals.request_tearing_down.send(self, exc=exc)
+        if self.teardown_request_funcs:
+            for scope in (*_scopes(_cv_request.get(None)), None):
+                for func in reversed(self.teardown_request_funcs.get(scope, ())):
+                    func(exc)
+        if _request_tearing_down.receivers:
+            _request_tearing_down.send(self, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
         """Run the teardown_appcontext hooks (newest first) and send the signal."""
-        for func in reversed(self.teardown_appcontext_funcs):
-            func(exc)
-        if signals.appcontext_tearing_down.receivers:
-            signals.appcontext_tearing_down.send(self, exc=exc)
+        if self.teardown_appcontext_funcs:
+            for func in reversed(self.teardown_appcontext_funcs):
+                func(exc)
+        if _appcontext_tearing_down.receivers:
+            _appcontext_tearing_down.send(self, exc=exc)
 
-    def _run_startup(self) -> None:
+    def _start(self) -> None:
+        """Freeze, then run the startup hooks once per process (the first request waits)."""
+        self.freeze()
         with self._startup_lock:
             if self._started:
                 return
@@ -401,31 +426,36 @@ class App(RouteDecorators):
 
     def wsgi_app(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI entry point; ``app.wsgi_app = Middleware(app.wsgi_app)`` wraps it."""
-        if not self._frozen:
-            self.freeze()
         if not self._started:
-            self._run_startup()
-        ctx = self.request_context(environ)
+            self._start()
+        request = self.request_class(environ)
+        ctx = RequestContext(self, request, self.app_context)
         ctx.push()
         try:
             self._match(ctx)
-            ctx.session = self.session_interface.open_session(self, ctx.request)
-            if signals.request_started.receivers:
-                signals.request_started.send(self)
-            assert self._handler is not None
-            response = self._handler(ctx.request)
-            for callback in ctx.request.response_callbacks:
-                callback(ctx.request, response)
-            if signals.request_finished.receivers:
-                signals.request_finished.send(self, response=response)
-            body = response(environ, start_response)
+            if not self._lazy_session:
+                ctx.session  # noqa: B018 - opened when the request starts, as the interface may expect
+            if _request_started.receivers:
+                _request_started.send(self)
+            response = self._handler(request)
+            if request.response_callbacks:
+                for callback in request.response_callbacks:
+                    callback(request, response)
+            if _request_finished.receivers:
+                _request_finished.send(self, response=response)
+            if type(response).__call__ is _RESPONSE_CALL:
+                # PERF: the response's own iterable also ends the request.
+                body: _RequestBody | _ClosingBody = response.start(environ, start_response, _RequestBody)
+            else:
+                body = _ClosingBody(response(environ, start_response))
         except BaseException as exc:
             try:
                 ctx.pop(exc)
             finally:
-                ctx.request.close()
+                request.close()
             raise
-        return _ClosingBody(body, ctx, self, response)
+        body._state = (ctx, self, response)
+        return body
 
     def invoke_subrequest(self, request_or_path: Request | str, use_middleware: bool = False) -> Response:
         """Run a whole internal request and return its (buffered) response.
@@ -451,15 +481,13 @@ class App(RouteDecorators):
             request = self.request_class(environ)
         else:
             request = request_or_path
-        if not self._frozen:
-            self.freeze()
+        self.freeze()
         ctx = RequestContext(self, request, self.app_context)
         ctx.push()
         error: BaseException | None = None
         try:
             self._match(ctx)
-            ctx.session = self.session_interface.open_session(self, request)
-            handler = self._handler if use_middleware and self._handler is not None else self._dispatch_with_errors
+            handler = self._handler if use_middleware else self._dispatch_with_errors
             response = handler(request)
             for callback in request.response_callbacks:
                 callback(request, response)
@@ -476,22 +504,46 @@ class App(RouteDecorators):
                     finished(request)
 
     def _dispatch_with_errors(self, request: Request) -> Response:
-        """The innermost handler: hooks and view, errors turned into responses."""
+        """The innermost handler: hooks and view, errors turned into responses, after hooks."""
+        ctx = _cv_request.get()
         try:
-            response = self._full_dispatch(request)
+            rv = self._run_before_hooks(request, ctx) if self._has_before else None
+            if rv is None:
+                rv = self._dispatch(request, ctx)
+            # PERF: the common return values skip make_response's rule list.
+            if type(rv) is str:
+                response = self.response_class(rv)
+            elif isinstance(rv, Response):
+                response = rv
+            else:
+                response = self.make_response(rv)
         except Exception as exc:
             response = self._handle_exception(exc)
-        return self._finalize(response)
+        if self._has_after or ctx.after_request_functions:
+            response = self._run_after_hooks(response, ctx)
+        if ctx.session_opened or not self._lazy_session or "HTTP_COOKIE" in request.environ:
+            self.session_interface.save_session(self, ctx.session, response)
+        return response
 
-    def _full_dispatch(self, request: Request) -> Response:
+    def _run_before_hooks(self, request: Request, ctx: RequestContext) -> Any:
+        """The url_value_preprocessors, then the before_request hooks (app first); the first non-None wins."""
         for preprocess in self.url_value_preprocessors:
             preprocess(request.endpoint, request.view_args)
-        for scope in (None, *reversed(_scopes(_cv_request.get()))):
+        for scope in (None, *reversed(_scopes(ctx))):
             for func in self.before_request_funcs.get(scope, ()):
                 rv = func()
                 if rv is not None:
-                    return self.make_response(rv)
-        return self.make_response(self._dispatch(request))
+                    return rv
+        return None
+
+    def _run_after_hooks(self, response: Response, ctx: RequestContext) -> Response:
+        """``after_this_request`` functions, then the after_request hooks (innermost scope first, newest first)."""
+        for func in reversed(ctx.after_request_functions):
+            response = func(response)
+        for scope in (*_scopes(ctx), None):
+            for func in reversed(self.after_request_funcs.get(scope, ())):
+                response = func(response)
+        return response
 
     def _match(self, ctx: RequestContext) -> None:
         """Match the URL when the context is pushed; keep a failure for dispatch.
@@ -512,18 +564,17 @@ class App(RouteDecorators):
             ctx.routing_exception = exc
         else:
             ctx.url_rule = rule
-            request.endpoint = rule.endpoint
+            endpoint = request.endpoint = rule.endpoint
             request.view_args = view_args
-            if "." in rule.endpoint:
-                request.blueprint = rule.endpoint.rpartition(".")[0]
+            if "." in endpoint:
+                request.blueprint = endpoint.rpartition(".")[0]
 
-    def _dispatch(self, request: Request) -> Any:
-        ctx = _cv_request.get()
+    def _dispatch(self, request: Request, ctx: RequestContext) -> Any:
         if ctx.routing_exception is not None:
             raise ctx.routing_exception
         rule = ctx.url_rule
         assert rule is not None and request.view_args is not None
-        if request.method == "OPTIONS" and rule.provide_automatic_options:
+        if rule.provide_automatic_options and request.method == "OPTIONS":
             response = self.response_class("")
             response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(request.path)))
             return response
@@ -531,17 +582,6 @@ class App(RouteDecorators):
         if view is None:
             raise InternalServerError(f"no view function for endpoint {rule.endpoint!r}")
         return view(**request.view_args)
-
-    def _finalize(self, response: Response) -> Response:
-        ctx = _cv_request.get()
-        for func in reversed(ctx.after_request_functions):
-            response = func(response)
-        for scope in (*_scopes(ctx), None):
-            for func in reversed(self.after_request_funcs.get(scope, ())):
-                response = func(response)
-        if ctx.session is not None:
-            self.session_interface.save_session(self, ctx.session, response)
-        return response
 
     def _find_handler(self, exc: BaseException) -> Callable[[Any], Any] | None:
         # The innermost blueprint's handlers first, then outer ones, then the app's.
@@ -659,14 +699,51 @@ def _scopes(ctx: RequestContext | None) -> tuple[str, ...]:
     return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
-class _ClosingBody:
-    """The response body handed to the server; ``close()`` ends the request context."""
+_RequestState = tuple[RequestContext, App, Response]
+_RESPONSE_CALL = Response.__call__
 
-    def __init__(self, body: Iterable[bytes], ctx: RequestContext, app: App, response: Response) -> None:
+
+def _end_request(state: _RequestState) -> None:
+    """Pop the request context (teardown hooks), run the finished callbacks, send ``response_closed``."""
+    ctx, app, response = state
+    request = ctx.request
+    try:
+        ctx.pop(None)
+    finally:
+        try:
+            if request.finished_callbacks:
+                for callback in request.finished_callbacks:
+                    callback(request)
+        finally:
+            # Upload temp files go with the request.
+            request.close()
+            if _response_closed.receivers:
+                _response_closed.send(app, response=response)
+
+
+class _RequestBody(ClosingIterator):
+    """A response's own iterable, handed to the server: ``close()`` also ends the request."""
+
+    __slots__ = ("_state",)
+
+    _state: _RequestState
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            ClosingIterator.close(self)
+        finally:
+            _end_request(self._state)
+
+
+class _ClosingBody:
+    """The iterable of a response class with its own ``__call__``; ``close()`` ends the request."""
+
+    _state: _RequestState
+
+    def __init__(self, body: Iterable[bytes]) -> None:
         self._body = body
-        self._ctx = ctx
-        self._app = app
-        self._response = response
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -681,15 +758,4 @@ class _ClosingBody:
             if close is not None:
                 close()
         finally:
-            try:
-                self._ctx.pop(None)
-            finally:
-                request = self._ctx.request
-                try:
-                    for callback in request.finished_callbacks:
-                        callback(request)
-                finally:
-                    # Upload temp files go with the request.
-                    request.close()
-                    if signals.response_closed.receivers:
-                        signals.response_closed.send(self._app, response=self._response)
+            _end_request(self._state)

@@ -36,6 +36,12 @@ class AppLike(Protocol):
     def do_teardown_request(self, exc: BaseException | None) -> None:
         """Run the teardown_request hooks."""
 
+    def open_session(self, request: Any) -> Any:
+        """Return the session of ``request``."""
+
+
+# The session before the app's session interface opened it (on first use).
+_UNOPENED: Any = object()
 
 _cv_app: ContextVar[AppContext] = ContextVar("sluice.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("sluice.request_ctx")
@@ -154,31 +160,47 @@ class RequestContext(_Context):
             for ``app`` is active.
     """
 
+    #: The matched URL rule (set by the app when the URL matched).
+    url_rule: Any = None
+    #: The HTTP error routing raised (404, 405, redirect), raised at dispatch.
+    routing_exception: BaseException | None = None
+    _session: Any = _UNOPENED
+
     def __init__(self, app: AppLike, request: Any, app_context: Callable[[], AppContext]) -> None:
         self.app = app
         self.request = request
-        #: The session, set by the app once its session interface opened it.
-        self.session: Any = None
         #: Functions registered with ``after_this_request``.
         self.after_request_functions: list[Callable[[Any], Any]] = []
-        #: The matched URL rule (set by the app when the URL matched).
-        self.url_rule: Any = None
-        #: The HTTP error routing raised (404, 405, redirect), raised at dispatch.
-        self.routing_exception: BaseException | None = None
         self._app_context = app_context
-        self._implicit: list[AppContext | None] = []
-        self._tokens: list[Token[RequestContext]] = []
+        # One (token, application context pushed implicitly or None) per push.
+        self._pushes: list[tuple[Token[RequestContext], AppContext | None]] = []
+
+    @property
+    def session(self) -> Any:
+        """The request's session, opened by the app's session interface on first use."""
+        session = self._session
+        if session is _UNOPENED:
+            session = self._session = self.app.open_session(self.request)
+        return session
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session = value
+
+    @property
+    def session_opened(self) -> bool:
+        """True once the session was opened (read or assigned)."""
+        return self._session is not _UNOPENED
 
     def push(self) -> None:
         """Make this context active, pushing an application context if needed."""
-        app_ctx = _cv_app.get(None)
+        app_ctx: AppContext | None = _cv_app.get(None)
         if app_ctx is None or app_ctx.app is not self.app:
             app_ctx = self._app_context()
             app_ctx.push()
-            self._implicit.append(app_ctx)
         else:
-            self._implicit.append(None)
-        self._tokens.append(_cv_request.set(self))
+            app_ctx = None
+        self._pushes.append((_cv_request.set(self), app_ctx))
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Deactivate; the last pop runs teardown hooks, always, even if one raises.
@@ -186,14 +208,15 @@ class RequestContext(_Context):
         Raises:
             RuntimeError: this context is not the active one.
         """
-        if not self._tokens or _cv_request.get(None) is not self:
+        pushes = self._pushes
+        if not pushes or _cv_request.get(None) is not self:
             raise RuntimeError(f"popped the wrong request context ({self!r} is not the active one)")
         try:
-            if len(self._tokens) == 1:
+            if len(pushes) == 1:
                 self.app.do_teardown_request(exc)
         finally:
-            _cv_request.reset(self._tokens.pop())
-            app_ctx = self._implicit.pop()
+            token, app_ctx = pushes.pop()
+            _cv_request.reset(token)
             if app_ctx is not None:
                 app_ctx.pop(exc)
 

@@ -9,6 +9,7 @@ swallow a request to stop the server.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from html import escape
 from http import HTTPStatus
 from typing import NoReturn
@@ -69,6 +70,23 @@ class BuildError(RoutingError, LookupError):
     """``url_for`` could not build a URL for an endpoint and its values."""
 
 
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
+@lru_cache(maxsize=256)
+def _render(code: int, name: str, description: str, as_json: bool) -> tuple[bytes, str]:
+    # PERF: cached; a 404 page is the same bytes each time (benchmarks/framework.py).
+    if as_json:
+        body = json.dumps({"code": code, "error": name, "description": description})
+        return body.encode(), "application/json"
+    page = (
+        "<!doctype html>\n<html lang=en>\n"
+        f"<title>{code} {escape(name)}</title>\n"
+        f"<h1>{escape(name)}</h1>\n<p>{escape(description)}</p>\n"
+    )
+    return page.encode(), "text/html; charset=utf-8"
+
+
 class HTTPError(SluiceError):
     """An error that is answered with an HTTP status; it renders itself.
 
@@ -92,10 +110,7 @@ class HTTPError(SluiceError):
     @property
     def name(self) -> str:
         """The reason phrase of ``code``, e.g. ``"Not Found"``."""
-        try:
-            return HTTPStatus(self.code).phrase
-        except ValueError:
-            return "Unknown Error"
+        return _PHRASES.get(self.code, "Unknown Error")
 
     @property
     def status(self) -> str:
@@ -113,15 +128,7 @@ class HTTPError(SluiceError):
             prefers_json: render ``{"error": ..., "code": ..., "description": ...}``
                 instead of a small HTML page.
         """
-        if prefers_json:
-            body = json.dumps({"code": self.code, "error": self.name, "description": self.description})
-            return body.encode(), "application/json"
-        page = (
-            "<!doctype html>\n<html lang=en>\n"
-            f"<title>{self.code} {escape(self.name)}</title>\n"
-            f"<h1>{escape(self.name)}</h1>\n<p>{escape(self.description)}</p>\n"
-        )
-        return page.encode(), "text/html; charset=utf-8"
+        return _render(self.code, self.name, self.description, prefers_json)
 
 
 class BadRequest(HTTPError):

@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+from sluice.wrappers.datastructures import Headers
 from sluice.wrappers.response import call_wsgi_app
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -37,7 +38,9 @@ class TestResponse:
     Attributes:
         status: the status line value, e.g. ``"200 OK"``.
         status_code: the status as an int.
-        headers: the response headers, in order.
+        headers: the response headers as :class:`~sluice.wrappers.datastructures.Headers`
+            (case-insensitive ``headers["Content-Type"]``, ``getlist``; iterating
+            gives the ``(name, value)`` pairs in the order sent).
         data: the whole body.
         history: earlier responses when redirects were followed.
     """
@@ -47,22 +50,17 @@ class TestResponse:
     def __init__(self, status: str, headers: list[tuple[str, str]], data: bytes) -> None:
         self.status = status
         self.status_code = int(status[:3])
-        self.headers = headers
+        self.headers = Headers.from_checked(list(headers))
         self.data = data
         self.history: list[TestResponse] = []
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """Return the first value of header ``name`` (case-insensitive)."""
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return default
+        return self.headers.get(name, default)
 
     def header_list(self, name: str) -> list[str]:
         """Return every value of header ``name``."""
-        lower = name.lower()
-        return [value for key, value in self.headers if key.lower() == lower]
+        return self.headers.getlist(name)
 
     @property
     def text(self) -> str:

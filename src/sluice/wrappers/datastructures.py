@@ -37,7 +37,13 @@ _BAD_VALUE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def _check_value(name: str, value: object) -> str:
+def check_value(name: str, value: object) -> str:
+    """Return a header value as str, refusing control characters (response splitting).
+
+    Raises:
+        TypeError: the value is neither str nor int.
+        ValueError: the value holds CR, LF, NUL or another control character.
+    """
     if not isinstance(value, str):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
@@ -102,6 +108,17 @@ class Headers:
                 pairs.append((key[5:].replace("_", "-").title(), value))
             elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
                 pairs.append((key.replace("_", "-").title(), value))
+        headers._list = pairs
+        return headers
+
+    @classmethod
+    def from_checked(cls, pairs: list[tuple[str, str]]) -> Headers:
+        """Wrap ``pairs`` (taken, not copied) whose names and values the caller already checked.
+
+        PERF: for the framework's own headers on every response; anything
+        that comes from user code goes through :meth:`add` or :meth:`set`.
+        """
+        headers = cls.__new__(cls)
         headers._list = pairs
         return headers
 
@@ -170,7 +187,7 @@ class Headers:
         Raises:
             ValueError: the name is not a token or the value holds a control character.
         """
-        self._list.append((_check_name(name), _check_value(name, value)))
+        self._list.append((_check_name(name), check_value(name, value)))
 
     def set(self, name: str, value: str | int) -> None:
         """Replace every field ``name`` by one, kept at the position of the first.
@@ -178,7 +195,7 @@ class Headers:
         Raises:
             ValueError: the name is not a token or the value holds a control character.
         """
-        item = (_check_name(name), _check_value(name, value))
+        item = (_check_name(name), check_value(name, value))
         lowered = name.lower()
         out: list[tuple[str, str]] = []
         placed = False

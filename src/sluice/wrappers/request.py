@@ -1,7 +1,7 @@
 """The ``Request`` wrapper: a lazy, read-only view of one WSGI environ.
 
 Design: constructing a ``Request`` stores the environ and nothing else.
-Every property is a ``functools.cached_property``: the first read parses and
+Every property is a :class:`lazy_property`: the first read parses and
 stores the result in the instance ``__dict__``, later reads are plain
 attribute lookups (faster than a slot plus an "is it parsed yet" check,
 which is why this class, unlike the containers, has no ``__slots__``). The
@@ -13,12 +13,14 @@ decoded as UTF-8, and anything that does not decode is a 400, never a 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import json
-from functools import cached_property
+from collections.abc import Callable
 from typing import IO
 from typing import Any
+from typing import Generic
+from typing import Self
+from typing import TypeVar
+from typing import overload
 from urllib.parse import quote
 from wsgiref.types import WSGIEnvironment
 
@@ -37,6 +39,36 @@ from sluice.wrappers.http import parse_options_header
 
 _READ_SIZE = 64 * 1024
 _MISSING: Any = object()
+_T = TypeVar("_T")
+
+
+class lazy_property(Generic[_T]):  # noqa: N801 - named like the builtin decorators
+    """A property computed on first read and then stored in the instance ``__dict__``.
+
+    ``functools.cached_property`` does the same, but on Python 3.11 it takes
+    a lock on every first read. PERF: half its cost (0.30 vs 0.59 µs for
+    construct-and-read, ``benchmarks/bench_app.py``); a request reads several
+    properties once each. Assigning the attribute overrides the value, as
+    with ``cached_property``.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 class LimitedStream:
@@ -137,12 +169,19 @@ class Request:
     max_content_length: int | None = None
     max_form_memory_size: int | None = 500_000
     max_form_parts: int | None = 1000
+    view_args: dict[str, Any] | None = None
+    endpoint: str | None = None
+    blueprint: str | None = None
 
     def __init__(self, environ: WSGIEnvironment) -> None:
         self.environ = environ
-        self.view_args: dict[str, Any] | None = None
-        self.endpoint: str | None = None
-        self.blueprint: str | None = None
+        #: The request method, uppercased (``"GET"``).
+        self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
+        raw_path: str = environ.get("PATH_INFO", "")
+        if raw_path.isascii():
+            # PERF: the common ASCII path needs no decoding, so it is set
+            # here; any other goes through the ``path`` property (and may 400).
+            self.path = "/" + raw_path.lstrip("/")
         #: ``fn(request, response)`` callables, run once the response exists.
         self.response_callbacks: list[Callable[[Request, Any], Any]] = []
         #: ``fn(request)`` callables, run at the very end of the request.
@@ -169,12 +208,7 @@ class Request:
 
     # -- URL --------------------------------------------------------------
 
-    @cached_property
-    def method(self) -> str:
-        """The request method, uppercased (``"GET"``)."""
-        return str(self.environ.get("REQUEST_METHOD", "GET")).upper()
-
-    @cached_property
+    @lazy_property
     def path(self) -> str:
         """The decoded path below the application root, always starting with ``/``.
 
@@ -184,7 +218,7 @@ class Request:
         raw = _decode_path(self.environ.get("PATH_INFO", ""), "request path")
         return "/" + raw.lstrip("/")
 
-    @cached_property
+    @lazy_property
     def script_root(self) -> str:
         """The decoded mount point of the application, without a trailing ``/``.
 
@@ -193,27 +227,27 @@ class Request:
         """
         return _decode_path(self.environ.get("SCRIPT_NAME", ""), "script name").rstrip("/")
 
-    @cached_property
+    @lazy_property
     def query_string(self) -> bytes:
         """The raw query string bytes, without the ``?``."""
         return str(self.environ.get("QUERY_STRING", "")).encode("latin-1", "replace")
 
-    @cached_property
+    @lazy_property
     def full_path(self) -> str:
         """The path and query string, e.g. ``/search?q=x`` (the ``?`` is always there, as in Werkzeug)."""
         return f"{self.path}?{self.query_string.decode('utf-8', 'replace')}"
 
-    @cached_property
+    @lazy_property
     def scheme(self) -> str:
         """The URL scheme, ``"http"`` or ``"https"`` (``wsgi.url_scheme``)."""
         return str(self.environ.get("wsgi.url_scheme", "http"))
 
-    @cached_property
+    @lazy_property
     def is_secure(self) -> bool:
         """True when the request came over TLS."""
         return self.scheme in ("https", "wss")
 
-    @cached_property
+    @lazy_property
     def host(self) -> str:
         """The host and, when not the scheme's default, the port.
 
@@ -230,7 +264,7 @@ class Request:
             return f"{name}:{port}"
         return name
 
-    @cached_property
+    @lazy_property
     def root_url(self) -> str:
         """Scheme, host and the quoted script root, with a trailing ``/``."""
         return f"{self.scheme}://{self.host}{quote(self.script_root)}/"
@@ -240,12 +274,12 @@ class Request:
         """Alias of :attr:`root_url` (the Flask name)."""
         return self.root_url
 
-    @cached_property
+    @lazy_property
     def base_url(self) -> str:
         """The URL without the query string, path percent-encoded."""
         return f"{self.scheme}://{self.host}{quote(self.script_root + self.path)}"
 
-    @cached_property
+    @lazy_property
     def url(self) -> str:
         """The full URL, path percent-encoded, query string as received."""
         query = self.query_string
@@ -253,13 +287,13 @@ class Request:
             return self.base_url
         return f"{self.base_url}?{quote(query, safe='/:?=&%+;,@!$*()~[]')}"
 
-    @cached_property
+    @lazy_property
     def remote_addr(self) -> str | None:
         """The client address the server saw (``REMOTE_ADDR``), or None."""
         value = self.environ.get("REMOTE_ADDR")
         return str(value) if value is not None else None
 
-    @cached_property
+    @lazy_property
     def args(self) -> MultiDict[str]:
         """The query string fields.
 
@@ -270,17 +304,17 @@ class Request:
 
     # -- headers ----------------------------------------------------------
 
-    @cached_property
+    @lazy_property
     def headers(self) -> Headers:
         """The request headers, read-only (``headers.copy()`` gives a mutable one)."""
         return ImmutableHeaders.from_environ(self.environ)
 
-    @cached_property
+    @lazy_property
     def content_type(self) -> str | None:
         """The raw ``Content-Type`` header, or None."""
         return self.environ.get("CONTENT_TYPE") or None
 
-    @cached_property
+    @lazy_property
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
         return parse_options_header(self.content_type)
 
@@ -294,7 +328,7 @@ class Request:
         """The parameters of ``Content-Type``, e.g. ``{"charset": "utf-8"}``."""
         return dict(self._parsed_content_type[1])
 
-    @cached_property
+    @lazy_property
     def content_length(self) -> int | None:
         """The ``Content-Length`` as an int, or None when absent or malformed."""
         value = self.environ.get("CONTENT_LENGTH")
@@ -302,12 +336,12 @@ class Request:
             return int(value)
         return None
 
-    @cached_property
+    @lazy_property
     def cookies(self) -> MultiDict[str]:
         """The cookies sent in ``Cookie``, parsed tolerantly (RFC 6265 §5.4)."""
         return MultiDict(parse_cookie(self.environ.get("HTTP_COOKIE")))
 
-    @cached_property
+    @lazy_property
     def accept_mimetypes(self) -> MIMEAccept:
         """The ``Accept`` header, ordered by quality; see :class:`MIMEAccept`."""
         return MIMEAccept(self.environ.get("HTTP_ACCEPT"))
@@ -315,6 +349,9 @@ class Request:
     @property
     def prefers_json(self) -> bool:
         """True when the client rates JSON above HTML (``*/*`` alone prefers HTML)."""
+        accept = self.environ.get("HTTP_ACCEPT")
+        if not accept or accept == "*/*":
+            return False
         return self.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
     @property
@@ -325,7 +362,7 @@ class Request:
 
     # -- body -------------------------------------------------------------
 
-    @cached_property
+    @lazy_property
     def stream(self) -> LimitedStream:
         """The body as a file-like object that stops at ``Content-Length``.
 
@@ -422,7 +459,7 @@ class Request:
         """
         return self._load_form_data()[1]
 
-    @cached_property
+    @lazy_property
     def values(self) -> MultiDict[str]:
         """The query string fields followed by the form fields.
 

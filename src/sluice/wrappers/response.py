@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 from typing import TypeVar
@@ -25,10 +26,12 @@ from wsgiref.types import StartResponse
 from wsgiref.types import WSGIEnvironment
 
 from sluice.wrappers.datastructures import Headers
+from sluice.wrappers.datastructures import check_value
 from sluice.wrappers.http import dump_cookie
 from sluice.wrappers.http import parse_options_header
 
 _F = TypeVar("_F", bound=Callable[[], Any])
+_I = TypeVar("_I", bound="ClosingIterator")
 
 BodyType = str | bytes | bytearray | Iterable[bytes | str] | None
 
@@ -43,11 +46,23 @@ def _with_charset(mimetype: str) -> str:
     return mimetype
 
 
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
 def _status_line(code: int) -> str:
-    try:
-        return f"{code} {HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"{code} Unknown"
+    return _STATUS_LINES.get(code) or f"{code} Unknown"
+
+
+@lru_cache(maxsize=64)
+def _content_type_for(mimetype: str) -> str:
+    """``Content-Type`` for ``mimetype``, charset added, checked once per distinct value."""
+    return check_value("Content-Type", _with_charset(mimetype))
+
+
+@lru_cache(maxsize=64)
+def _checked_content_type(content_type: str) -> str:
+    """``content_type`` checked once per distinct value (a bad one raises each time)."""
+    return check_value("Content-Type", content_type)
 
 
 class ClosingIterator:
@@ -128,14 +143,34 @@ class Response:
         mimetype: str | None = None,
         content_type: str | None = None,
     ) -> None:
-        self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
-        self.status = status
+        if type(status) is int and status in _STATUS_LINES:
+            self._status_code = status
+            self._status = _STATUS_LINES[status]
+        else:
+            self.status = status
         self._on_close: list[Callable[[], Any]] = []
+        self._body: Iterable[bytes | str]
+        if headers is None:
+            # PERF: the common case builds its header list directly from values
+            # known to be valid (benchmarks/framework.py).
+            if content_type is None:
+                content_type = _content_type_for(mimetype or self.default_mimetype)
+            else:
+                content_type = _checked_content_type(content_type)
+            if body is None or isinstance(body, (str, bytes, bytearray)):
+                data = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
+                self._body = [data]
+                self.headers = Headers.from_checked([("Content-Type", content_type), ("Content-Length", str(len(data)))])
+            else:
+                self._body = body
+                self.headers = Headers.from_checked([("Content-Type", content_type)])
+            return
+        self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
         if content_type is None and "Content-Type" not in self.headers:
-            content_type = _with_charset(mimetype or self.default_mimetype)
+            content_type = _content_type_for(mimetype or self.default_mimetype)
         if content_type is not None:
             self.headers.set("Content-Type", content_type)
-        self._body: Iterable[bytes | str] = []
+        self._body = []
         if body is None or isinstance(body, (str, bytes, bytearray)):
             self.set_data(body or b"")
         else:
@@ -380,20 +415,31 @@ class Response:
         Returns:
             The body iterable; its ``close()`` runs the ``call_on_close`` callbacks.
         """
+        return self.start(environ, start_response, ClosingIterator)
+
+    def start(
+        self, environ: WSGIEnvironment, start_response: StartResponse, iterable_class: type[_I]
+    ) -> _I:
+        """Call ``start_response`` and return the body as an ``iterable_class`` instance.
+
+        The app uses it to get an iterable (a :class:`ClosingIterator`
+        subclass) that also ends the request when closed.
+        """
         start_response(self._status, self.get_wsgi_headers(environ))
         body = self._body
+        code = self._status_code
         chunks: Iterable[bytes]
-        if (
-            environ.get("REQUEST_METHOD") == "HEAD"
-            or self._status_code in _NO_BODY_STATUSES
-            or self._status_code < 200
-        ):
+        if code < 200 or code in _NO_BODY_STATUSES or environ.get("REQUEST_METHOD") == "HEAD":
             chunks = ()
-        elif isinstance(body, list) and all(isinstance(chunk, bytes) for chunk in body):
+        elif type(body) is list:
             chunks = body
+            for chunk in body:
+                if not isinstance(chunk, bytes):
+                    chunks = _encode_chunks(body)
+                    break
         else:
             chunks = _encode_chunks(body)
-        return ClosingIterator(chunks, body, self._on_close)
+        return iterable_class(chunks, body, self._on_close)
 
 
 def call_wsgi_app(app: Callable[..., Iterable[bytes]], environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
