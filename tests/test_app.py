@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
-from wsgiref.validate import validator
 
 import pytest
 
@@ -19,8 +18,8 @@ from sluice.ctx import request
 from sluice.ctx import session
 from sluice.errors import Forbidden
 from sluice.errors import NotFound
-from sluice.testing import TestClient
 from sluice.wrappers.response import Response
+from tests.validated import validated_client
 
 
 def make_app() -> App:
@@ -42,24 +41,20 @@ def make_app() -> App:
     return app
 
 
-def client(app: App) -> TestClient:
-    return TestClient(validator(app))
-
-
 def test_app_text_view() -> None:
-    r = client(make_app()).get("/")
+    r = validated_client(make_app()).get("/")
     assert (r.status_code, r.data) == (200, b"hello")
     assert r.header("Content-Type") == "text/html; charset=utf-8"
 
 
 def test_app_dict_is_json_and_int_converter() -> None:
-    r = client(make_app()).post("/users/7")
+    r = validated_client(make_app()).post("/users/7")
     assert r.header("Content-Type") == "application/json"
     assert r.get_json() == {"id": 7, "method": "POST"}
 
 
 def test_app_404_405_and_allow() -> None:
-    c = client(make_app())
+    c = validated_client(make_app())
     assert c.get("/nope").status_code == 404
     r = c.delete("/users/7")
     assert r.status_code == 405
@@ -67,7 +62,7 @@ def test_app_404_405_and_allow() -> None:
 
 
 def test_app_automatic_head_and_options() -> None:
-    c = client(make_app())
+    c = validated_client(make_app())
     head = c.head("/")
     assert head.status_code == 200 and head.data == b""
     options = c.options("/users/1")
@@ -75,7 +70,7 @@ def test_app_automatic_head_and_options() -> None:
 
 
 def test_app_strict_slashes_redirect_keeps_query() -> None:
-    r = client(make_app()).get("/a?x=1")
+    r = validated_client(make_app()).get("/a?x=1")
     assert r.status_code == 308
     assert r.location is not None and r.location.endswith("/a/?x=1")
 
@@ -123,7 +118,7 @@ def test_app_return_value_rules() -> None:
     def nothing() -> None:
         return None
 
-    c = client(app)
+    c = validated_client(app)
     assert c.get("/bytes").data == b"raw"
     assert c.get("/list").get_json() == [1, 2]
     assert c.get("/tuple2").status_code == 201
@@ -135,7 +130,7 @@ def test_app_return_value_rules() -> None:
     assert (rw.status_code, rw.data) == (203, b"from wsgi")
     app.testing = True
     with pytest.raises(TypeError, match="view function for 'nothing' returned None"):
-        TestClient(app).get("/none")
+        validated_client(app).get("/none")
 
 
 def test_app_before_request_short_circuits_after_request_reversed() -> None:
@@ -165,7 +160,7 @@ def test_app_before_request_short_circuits_after_request_reversed() -> None:
         order.append("view")
         return "never"
 
-    r = client(app).get("/blocked")
+    r = validated_client(app).get("/blocked")
     assert (r.status_code, r.data, r.header("X-Hooked")) == (403, b"blocked", "yes")
     assert order == ["before", "after-2", "after-1"]
 
@@ -195,7 +190,7 @@ def test_app_error_handlers_by_code_and_mro() -> None:
     def forbidden() -> str:
         raise Forbidden("keep out")
 
-    c = client(app)
+    c = validated_client(app)
     assert c.get("/missing").data == b"custom 404"
     r = c.get("/specific")
     assert (r.status_code, r.data) == (409, b"app error SpecificError")
@@ -216,7 +211,7 @@ def test_app_unhandled_exception_500_logged_and_signal() -> None:
 
     signals.got_request_exception.connect(on_exception, sender=app)
     try:
-        r = client(app).get("/boom")
+        r = validated_client(app).get("/boom")
     finally:
         signals.got_request_exception.disconnect(on_exception)
     assert r.status_code == 500
@@ -233,7 +228,7 @@ def test_app_testing_propagates_exceptions() -> None:
         raise RuntimeError("propagated")
 
     with pytest.raises(RuntimeError, match="propagated"):
-        TestClient(app).get("/boom")
+        validated_client(app).get("/boom")
 
 
 def test_app_teardown_after_stream_and_context_alive_while_streaming() -> None:
@@ -258,7 +253,7 @@ def test_app_teardown_after_stream_and_context_alive_while_streaming() -> None:
 
     signals.response_closed.connect(closed, sender=app)
     try:
-        assert client(app).get("/stream").data == b"x"
+        assert validated_client(app).get("/stream").data == b"x"
     finally:
         signals.response_closed.disconnect(closed)
     assert events == ["chunk sees /stream", "last chunk", "teardown None", "response_closed"]
@@ -273,7 +268,7 @@ def test_app_session_round_trip() -> None:
         session["n"] = session.get("n", 0) + 1
         return str(session["n"])
 
-    c = TestClient(app)
+    c = validated_client(app)
     assert [c.get("/count").text for _ in range(3)] == ["1", "2", "3"]
 
 
@@ -288,12 +283,12 @@ def test_app_g_and_current_app_per_request() -> None:
     def view() -> str:
         return f"{g.user} {current_app.import_name}"
 
-    assert client(app).get("/").text == f"ada {__name__}"
+    assert validated_client(app).get("/").text == f"ada {__name__}"
 
 
 def test_app_registration_after_first_request_explains() -> None:
     app = make_app()
-    client(app).get("/")
+    validated_client(app).get("/")
     with pytest.raises(RuntimeError, match="already handled a request"):
         app.add_url_rule("/late", "late", lambda: "x")
 
@@ -310,7 +305,7 @@ def test_app_startup_hook_runs_once_across_threads() -> None:
     def index() -> str:
         return "ok"
 
-    threads = [threading.Thread(target=lambda: TestClient(app).get("/")) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: validated_client(app).get("/")) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -345,7 +340,7 @@ def test_app_middleware_first_listed_outermost_and_short_circuit() -> None:
     def index() -> str:
         raise NotFound()
 
-    c = client(app)
+    c = validated_client(app)
     assert c.get("/").status_code == 404  # the error became a response inside the chain
     assert order == ["outer in", "inner in", "outer out"]
     assert c.get("/short").status_code == 418
@@ -373,7 +368,7 @@ def test_app_json_response_body_is_compact() -> None:
     def index() -> dict[str, Any]:
         return {"b": 1, "a": [1, 2]}
 
-    assert json.loads(client(app).get("/").data) == {"b": 1, "a": [1, 2]}
+    assert json.loads(validated_client(app).get("/").data) == {"b": 1, "a": [1, 2]}
 
 
 @pytest.mark.live
@@ -415,7 +410,7 @@ def test_helpers_url_for_redirect_jsonify_after_this_request() -> None:
     def go() -> Response:
         return redirect(url_for("user", user_id=5, _external=True), 303)
 
-    c = client(app)
+    c = validated_client(app)
     r = c.get("/users/3")
     assert r.get_json() == {"id": 3, "url": "/users/3?tab=x#top"}
     assert r.header("X-Tagged") == "1"
@@ -437,14 +432,14 @@ def test_app_endpoint_known_to_before_request_hooks() -> None:
     def record() -> None:
         seen.append((request.endpoint, request.view_args))
 
-    client(app).get("/users/5")
-    client(app).get("/missing")
+    validated_client(app).get("/users/5")
+    validated_client(app).get("/missing")
     assert seen == [("user", {"user_id": 5}), (None, None)]
 
 
 def test_app_undecodable_path_is_400_not_500() -> None:
     app = make_app()
-    r = TestClient(app).get("/caf%FF")
+    r = validated_client(app).get("/caf%FF")
     assert r.status_code == 400
 
 
@@ -473,7 +468,7 @@ def test_app_request_signals_sent_in_order() -> None:
     for signal, receiver in pairs:
         signal.connect(receiver, sender=app)
     try:
-        client(app).get("/")
+        validated_client(app).get("/")
     finally:
         for signal, receiver in pairs:
             signal.disconnect(receiver)
@@ -504,7 +499,7 @@ def test_app_response_and_finished_callbacks_in_order() -> None:
 
         return gen()
 
-    r = client(app).get("/")
+    r = validated_client(app).get("/")
     assert r.header("X-Cb") == "2"
     assert events == ["after_request", "response 1 200", "body sees /", "finished /"]
 
@@ -588,7 +583,7 @@ def test_app_url_value_preprocessor_and_url_defaults() -> None:
     def about() -> str:
         return f"{g.lang} {url_for('about')}"
 
-    assert client(app).get("/fr/about").text == "fr /fr/about"
+    assert validated_client(app).get("/fr/about").text == "fr /fr/about"
 
 
 def test_app_invoke_subrequest_runs_full_internal_request() -> None:
@@ -621,7 +616,7 @@ def test_app_invoke_subrequest_runs_full_internal_request() -> None:
         missing = app.invoke_subrequest("/nope", use_middleware=True)
         return f"{sub.get_data(as_text=True)} | {missing.status_code} | {request.path}"
 
-    r = client(app).get("/outer")
+    r = validated_client(app).get("/outer")
     assert r.text == "inner 5 x | 404 | /outer"
     assert order == ["middleware /outer", "before /outer", "before /inner/5", "middleware /nope", "before /nope"]
 

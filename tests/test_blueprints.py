@@ -11,8 +11,8 @@ from sluice.blueprints import Blueprint
 from sluice.ctx import request
 from sluice.errors import NotFound
 from sluice.helpers import url_for
-from sluice.testing import TestClient
 from sluice.wrappers.response import Response
+from tests.validated import validated_client
 
 
 def build() -> tuple[App, list[str]]:
@@ -70,7 +70,7 @@ def build() -> tuple[App, list[str]]:
 
 def test_blueprint_prefix_and_nested_endpoint() -> None:
     app, _ = build()
-    c = TestClient(app)
+    c = validated_client(app)
     assert c.get("/admin/").text == "/admin/ /admin/users/3"
     assert c.get("/admin/users/7").get_json() == {
         "endpoint": "admin.users.show",
@@ -81,7 +81,7 @@ def test_blueprint_prefix_and_nested_endpoint() -> None:
 
 def test_blueprint_hooks_scoped_and_ordered() -> None:
     app, events = build()
-    c = TestClient(app)
+    c = validated_client(app)
     c.get("/admin/users/1")
     assert events == ["app before", "admin before admin.users", "users before", "admin after", "app after"]
     events.clear()
@@ -91,7 +91,7 @@ def test_blueprint_hooks_scoped_and_ordered() -> None:
 
 def test_blueprint_error_handler_only_for_its_requests() -> None:
     app, _ = build()
-    c = TestClient(app)
+    c = validated_client(app)
     assert c.get("/admin/users/missing").text == "no such user"
     assert c.get("/").status_code == 404
     assert c.get("/").text != "no such user"
@@ -109,7 +109,7 @@ def test_blueprint_registered_twice_needs_a_new_name() -> None:
     with pytest.raises(ValueError, match="already registered; pass name="):
         app.register_blueprint(bp, url_prefix="/two")
     app.register_blueprint(bp, url_prefix="/two", name="bp2")
-    c = TestClient(app)
+    c = validated_client(app)
     assert (c.get("/one/x").text, c.get("/two/x").text) == ("bp.x", "bp2.x")
 
 
