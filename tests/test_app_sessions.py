@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from wsgiref.validate import validator
 
 from sluice.app import App
 from sluice.ctx import session
 from sluice.sessions import Session
 from sluice.sessions import SignedCookieSessionInterface
-from sluice.testing import TestClient
 from sluice.wrappers.response import Response
+from tests.validated import validated_client
 
 
 def _app() -> App:
@@ -42,12 +41,12 @@ def _expires(response: Any) -> datetime:
 
 
 def test_untouched_session_without_cookie_sets_nothing() -> None:
-    r = TestClient(validator(_app())).get("/plain")
+    r = validated_client(_app()).get("/plain")
     assert r.status_code == 200 and "Set-Cookie" not in r.headers
 
 
 def test_session_used_by_view_sets_cookie_and_is_read_back() -> None:
-    c = TestClient(validator(_app()))
+    c = validated_client(_app())
     assert "Set-Cookie" in c.get("/login").headers
     assert c.get("/who").text == "ada"
 
@@ -55,7 +54,7 @@ def test_session_used_by_view_sets_cookie_and_is_read_back() -> None:
 def test_permanent_session_refreshed_by_request_that_does_not_touch_it() -> None:
     app = _app()
     app.config["PERMANENT_SESSION_LIFETIME"] = 3600
-    c = TestClient(validator(app))
+    c = validated_client(app)
     first = _expires(c.get("/login"))
     app.config["PERMANENT_SESSION_LIFETIME"] = 7200
     refreshed = c.get("/plain")
@@ -67,7 +66,7 @@ def test_permanent_session_refreshed_by_request_that_does_not_touch_it() -> None
 def test_permanent_session_not_refreshed_when_configured_off() -> None:
     app = _app()
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
-    c = TestClient(validator(app))
+    c = validated_client(app)
     c.get("/login")
     assert "Set-Cookie" not in c.get("/plain").headers
 
@@ -91,6 +90,6 @@ class _CountingInterface(SignedCookieSessionInterface):
 def test_custom_session_interface_is_opened_and_saved_on_every_request() -> None:
     app = _app()
     iface = app.session_interface = _CountingInterface()
-    r = TestClient(validator(app)).get("/plain")
+    r = validated_client(app).get("/plain")
     assert r.headers["X-Session-Saved"] == "1"
     assert iface.calls == ["open", "save"]
