@@ -438,9 +438,8 @@ class App(RouteDecorators):
             if _request_started.receivers:
                 _request_started.send(self)
             response = self._handler(request)
-            if request.response_callbacks:
-                for callback in request.response_callbacks:
-                    callback(request, response)
+            for callback in request.response_callbacks:
+                callback(request, response)
             if _request_finished.receivers:
                 _request_finished.send(self, response=response)
             if type(response).__call__ is _RESPONSE_CALL:
@@ -509,7 +508,18 @@ class App(RouteDecorators):
         try:
             rv = self._run_before_hooks(request, ctx) if self._has_before else None
             if rv is None:
-                rv = self._dispatch(request, ctx)
+                if ctx.routing_exception is not None:
+                    raise ctx.routing_exception
+                rule = ctx.url_rule
+                if rule.provide_automatic_options and request.method == "OPTIONS":
+                    rv = self._automatic_options(request)
+                else:
+                    view = self.view_functions.get(rule.endpoint)
+                    if view is None:
+                        raise RuntimeError(
+                            f"no view function for endpoint {rule.endpoint!r}; pass view_func= to add_url_rule"
+                        )
+                    rv = view(**request.view_args)  # type: ignore[arg-type]
             # PERF: the common return values skip make_response's rule list.
             if type(rv) is str:
                 response = self.response_class(rv)
@@ -569,19 +579,10 @@ class App(RouteDecorators):
             if "." in endpoint:
                 request.blueprint = endpoint.rpartition(".")[0]
 
-    def _dispatch(self, request: Request, ctx: RequestContext) -> Any:
-        if ctx.routing_exception is not None:
-            raise ctx.routing_exception
-        rule = ctx.url_rule
-        assert rule is not None and request.view_args is not None
-        if rule.provide_automatic_options and request.method == "OPTIONS":
-            response = self.response_class("")
-            response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(request.path)))
-            return response
-        view = self.view_functions.get(rule.endpoint)
-        if view is None:
-            raise InternalServerError(f"no view function for endpoint {rule.endpoint!r}")
-        return view(**request.view_args)
+    def _automatic_options(self, request: Request) -> Response:
+        response = self.response_class("")
+        response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(request.path)))
+        return response
 
     def _find_handler(self, exc: BaseException) -> Callable[[Any], Any] | None:
         # The innermost blueprint's handlers first, then outer ones, then the app's.
@@ -711,9 +712,8 @@ def _end_request(state: _RequestState) -> None:
         ctx.pop(None)
     finally:
         try:
-            if request.finished_callbacks:
-                for callback in request.finished_callbacks:
-                    callback(request)
+            for callback in request.finished_callbacks:
+                callback(request)
         finally:
             # Upload temp files go with the request.
             request.close()

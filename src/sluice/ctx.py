@@ -164,13 +164,13 @@ class RequestContext(_Context):
     url_rule: Any = None
     #: The HTTP error routing raised (404, 405, redirect), raised at dispatch.
     routing_exception: BaseException | None = None
+    #: Functions registered with ``after_this_request``.
+    after_request_functions: tuple[Callable[[Any], Any], ...] = ()
     _session: Any = _UNOPENED
 
     def __init__(self, app: AppLike, request: Any, app_context: Callable[[], AppContext]) -> None:
         self.app = app
         self.request = request
-        #: Functions registered with ``after_this_request``.
-        self.after_request_functions: list[Callable[[Any], Any]] = []
         self._app_context = app_context
         # One (token, application context pushed implicitly or None) per push.
         self._pushes: list[tuple[Token[RequestContext], AppContext | None]] = []

@@ -84,7 +84,7 @@ def after_this_request(func: F) -> F:
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError("after_this_request() works only while a request is handled")
-    ctx.after_request_functions.append(func)
+    ctx.after_request_functions += (func,)
     return func
 
 

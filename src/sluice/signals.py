@@ -6,7 +6,7 @@ receiver can ``connect(fn, sender=app)`` to hear one app only. Connect with
 arguments that each signal's comment names.
 
 PERF: senders check ``signal.receivers`` before ``send()``, so a signal
-nobody listens to costs one attribute test (benchmarks/bench_app.py: the
+nobody listens to costs one attribute test (benchmarks/framework.py: the
 static case went from 15.9 to 13.5 µs).
 """
 

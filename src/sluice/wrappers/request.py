@@ -47,7 +47,7 @@ class lazy_property(Generic[_T]):  # noqa: N801 - named like the builtin decorat
 
     ``functools.cached_property`` does the same, but on Python 3.11 it takes
     a lock on every first read. PERF: half its cost (0.30 vs 0.59 µs for
-    construct-and-read, ``benchmarks/bench_app.py``); a request reads several
+    construct-and-read, ``benchmarks/framework.py``); a request reads several
     properties once each. Assigning the attribute overrides the value, as
     with ``cached_property``.
     """
@@ -172,6 +172,10 @@ class Request:
     view_args: dict[str, Any] | None = None
     endpoint: str | None = None
     blueprint: str | None = None
+    #: ``fn(request, response)`` callables, run once the response exists.
+    response_callbacks: tuple[Callable[[Request, Any], Any], ...] = ()
+    #: ``fn(request)`` callables, run at the very end of the request.
+    finished_callbacks: tuple[Callable[[Request], Any], ...] = ()
 
     def __init__(self, environ: WSGIEnvironment) -> None:
         self.environ = environ
@@ -182,10 +186,6 @@ class Request:
             # PERF: the common ASCII path needs no decoding, so it is set
             # here; any other goes through the ``path`` property (and may 400).
             self.path = "/" + raw_path.lstrip("/")
-        #: ``fn(request, response)`` callables, run once the response exists.
-        self.response_callbacks: list[Callable[[Request, Any], Any]] = []
-        #: ``fn(request)`` callables, run at the very end of the request.
-        self.finished_callbacks: list[Callable[[Request], Any]] = []
 
     def add_response_callback(self, callback: Callable[[Request, Any], Any]) -> None:
         """Call ``callback(request, response)`` once the response exists (Pyramid style).
@@ -193,11 +193,11 @@ class Request:
         Callbacks run in the order added, after the after_request hooks and
         outside the middleware chain; one may change the response in place.
         """
-        self.response_callbacks.append(callback)
+        self.response_callbacks += (callback,)
 
     def add_finished_callback(self, callback: Callable[[Request], Any]) -> None:
         """Call ``callback(request)`` at the very end of the request, after the body was sent."""
-        self.finished_callbacks.append(callback)
+        self.finished_callbacks += (callback,)
 
     def __repr__(self) -> str:
         try:

@@ -1,0 +1,68 @@
+"""Dispatch corners of the App's fast path."""
+
+from __future__ import annotations
+
+import logging
+from wsgiref.validate import validator
+
+import pytest
+
+from sluice.app import App
+from sluice.helpers import after_this_request
+from sluice.testing import TestClient
+from sluice.wrappers.request import Request
+from sluice.wrappers.response import Response
+
+
+def test_rule_without_view_is_a_logged_500_naming_the_endpoint(caplog: pytest.LogCaptureFixture) -> None:
+    app = App(__name__)
+    app.add_url_rule("/orphan", "orphan")
+    with caplog.at_level(logging.ERROR, logger="sluice.app"):
+        r = TestClient(validator(app)).get("/orphan")
+    assert r.status_code == 500 and b"orphan" not in r.data
+    assert "no view function for endpoint 'orphan'" in caplog.text
+
+
+def test_callbacks_added_in_a_view_run_in_order() -> None:
+    app = App(__name__)
+    events: list[str] = []
+
+    @app.get("/")
+    def view() -> str:
+        from sluice.ctx import request
+
+        req: Request = request._get_current_object()
+        req.add_response_callback(lambda rq, rs: events.append(f"response 1 {rs.status_code}"))
+        req.add_response_callback(lambda rq, rs: events.append("response 2"))
+        req.add_finished_callback(lambda rq: events.append("finished 1"))
+        req.add_finished_callback(lambda rq: events.append("finished 2"))
+
+        @after_this_request
+        def first(response: Response) -> Response:
+            events.append("after 1")
+            return response
+
+        @after_this_request
+        def second(response: Response) -> Response:
+            events.append("after 2")
+            return response
+
+        return "ok"
+
+    assert TestClient(validator(app)).get("/").text == "ok"
+    # after_this_request functions run newest first, as Flask's do.
+    assert events == ["after 2", "after 1", "response 1 200", "response 2", "finished 1", "finished 2"]
+
+
+def test_response_subclass_with_own_call_still_ends_the_request() -> None:
+    class Wrapped(Response):
+        def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "7")])
+            return [b"wrapped"]
+
+    app = App(__name__)
+    torn: list[BaseException | None] = []
+    app.teardown_request(torn.append)
+    app.add_url_rule("/", "index", lambda: Wrapped("ignored"))
+    r = TestClient(validator(app)).get("/")
+    assert r.data == b"wrapped" and torn == [None]
