@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import logging
-from wsgiref.validate import validator
 
 import pytest
 
 from sluice.app import App
 from sluice.helpers import after_this_request
-from sluice.testing import TestClient
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import Response
+from tests.validated import validated_client
 
 
 def test_rule_without_view_is_a_logged_500_naming_the_endpoint(caplog: pytest.LogCaptureFixture) -> None:
     app = App(__name__)
     app.add_url_rule("/orphan", "orphan")
     with caplog.at_level(logging.ERROR, logger="sluice.app"):
-        r = TestClient(validator(app)).get("/orphan")
+        r = validated_client(app).get("/orphan")
     assert r.status_code == 500 and b"orphan" not in r.data
     assert "no view function for endpoint 'orphan'" in caplog.text
 
@@ -49,7 +48,7 @@ def test_callbacks_added_in_a_view_run_in_order() -> None:
 
         return "ok"
 
-    assert TestClient(validator(app)).get("/").text == "ok"
+    assert validated_client(app).get("/").text == "ok"
     # after_this_request functions run newest first, as Flask's do.
     assert events == ["after 2", "after 1", "response 1 200", "response 2", "finished 1", "finished 2"]
 
@@ -64,5 +63,5 @@ def test_response_subclass_with_own_call_still_ends_the_request() -> None:
     torn: list[BaseException | None] = []
     app.teardown_request(torn.append)
     app.add_url_rule("/", "index", lambda: Wrapped("ignored"))
-    r = TestClient(validator(app)).get("/")
+    r = validated_client(app).get("/")
     assert r.data == b"wrapped" and torn == [None]
