@@ -340,11 +340,6 @@ def test_blueprint_handler_by_code_or_class_gets_the_error(
     assert len(received) == 1 and isinstance(received[0], NotFound)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="App._find_handler looks up the code handler before the MRO, so errorhandler(404) beats "
-    "errorhandler(MissingItem) although MissingItem is the more specific class",
-)
 def test_handler_for_subclass_wins_over_code_handler_of_its_base() -> None:
     app = App(__name__)
     app.errorhandler(404)(_reply("by code"))

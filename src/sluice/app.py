@@ -32,6 +32,7 @@ from sluice import signals
 from sluice.ctx import AppContext
 from sluice.ctx import RequestContext
 from sluice.ctx import _cv_request
+from sluice.errors import HTTP_ERRORS
 from sluice.errors import HTTPError
 from sluice.errors import InternalServerError
 from sluice.errors import MethodNotAllowed
@@ -55,6 +56,9 @@ _request_finished = signals.request_finished
 _request_tearing_down = signals.request_tearing_down
 _appcontext_tearing_down = signals.appcontext_tearing_down
 _response_closed = signals.response_closed
+
+# The status code of each of sluice.errors' own classes, for errorhandler(code).
+_STANDARD_CODES: dict[type, int] = {cls: code for code, cls in HTTP_ERRORS.items()}
 
 F = TypeVar("F", bound=Callable[..., Any])
 WSGIEnviron = dict[str, Any]
@@ -162,6 +166,9 @@ class App(RouteDecorators):
         self.middleware: list[MiddlewareFactory] = list(middleware)
         self._frozen = False
         self._handler: Handler = self._dispatch_with_errors
+        # PERF: without an app_context() override, a request context serves as
+        # the application context too (one object less per request).
+        self._app_context_factory = None if type(self).app_context is App.app_context else self.app_context
         self._has_before = False
         self._has_after = False
         self._lazy_session = False
@@ -379,7 +386,7 @@ class App(RouteDecorators):
 
     def request_context(self, environ: WSGIEnviron) -> RequestContext:
         """Return the request context for ``environ``."""
-        return RequestContext(self, self.request_class(environ), self.app_context)
+        return RequestContext(self, self.request_class(environ), self._app_context_factory)
 
     def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (see :class:`TestClient.open`)."""
@@ -429,7 +436,7 @@ class App(RouteDecorators):
         if not self._started:
             self._start()
         request = self.request_class(environ)
-        ctx = RequestContext(self, request, self.app_context)
+        ctx = RequestContext(self, request, self._app_context_factory)
         ctx.push()
         try:
             self._match(ctx)
@@ -444,9 +451,10 @@ class App(RouteDecorators):
                 _request_finished.send(self, response=response)
             if type(response).__call__ is _RESPONSE_CALL:
                 # PERF: the response's own iterable also ends the request.
-                body: _RequestBody | _ClosingBody = response.start(environ, start_response, _RequestBody)
+                body = response.start(environ, start_response, _RequestBody)
             else:
-                body = _ClosingBody(response(environ, start_response))
+                iterable = response(environ, start_response)
+                body = _RequestBody(iterable, iterable, ())
         except BaseException as exc:
             try:
                 ctx.pop(exc)
@@ -481,7 +489,7 @@ class App(RouteDecorators):
         else:
             request = request_or_path
         self.freeze()
-        ctx = RequestContext(self, request, self.app_context)
+        ctx = RequestContext(self, request, self._app_context_factory)
         ctx.push()
         error: BaseException | None = None
         try:
@@ -585,17 +593,24 @@ class App(RouteDecorators):
         return response
 
     def _find_handler(self, exc: BaseException) -> Callable[[Any], Any] | None:
-        # The innermost blueprint's handlers first, then outer ones, then the app's.
+        # The innermost blueprint's handlers first, then outer ones, then the
+        # app's (as Flask). Within a scope, the most specific class along the
+        # MRO wins; a handler registered by code stands for that code's class
+        # (404 for NotFound), so errorhandler(MissingItem) beats
+        # errorhandler(404) for a MissingItem(NotFound). An HTTPError subclass
+        # outside that tree still reaches the handler of its code.
         for scope in (*_scopes(_cv_request.get(None)), None):
             handlers = self.error_handlers.get(scope)
             if not handlers:
                 continue
-            if isinstance(exc, HTTPError) and exc.code in handlers:
-                return handlers[exc.code]
             for cls in type(exc).__mro__:
                 handler = handlers.get(cls)
+                if handler is None and cls in _STANDARD_CODES:
+                    handler = handlers.get(_STANDARD_CODES[cls])
                 if handler is not None:
                     return handler
+            if isinstance(exc, HTTPError) and exc.code in handlers:
+                return handlers[exc.code]
         return None
 
     def _handle_exception(self, exc: Exception) -> Response:
@@ -700,62 +715,38 @@ def _scopes(ctx: RequestContext | None) -> tuple[str, ...]:
     return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
-_RequestState = tuple[RequestContext, App, Response]
 _RESPONSE_CALL = Response.__call__
 
 
-def _end_request(state: _RequestState) -> None:
-    """Pop the request context (teardown hooks), run the finished callbacks, send ``response_closed``."""
-    ctx, app, response = state
-    request = ctx.request
-    try:
-        ctx.pop(None)
-    finally:
-        try:
-            for callback in request.finished_callbacks:
-                callback(request)
-        finally:
-            # Upload temp files go with the request.
-            request.close()
-            if _response_closed.receivers:
-                _response_closed.send(app, response=response)
-
-
 class _RequestBody(ClosingIterator):
-    """A response's own iterable, handed to the server: ``close()`` also ends the request."""
+    """The iterable handed to the server; ``close()`` also ends the request.
+
+    After the body's own closing (its ``close()``, the response's
+    ``call_on_close`` callbacks), the request context is popped (teardown
+    hooks), the finished callbacks run, upload files are closed and
+    ``response_closed`` is sent, each even if an earlier step raised.
+    """
 
     __slots__ = ("_state",)
 
-    _state: _RequestState
+    _state: tuple[RequestContext, App, Response]
 
     def close(self) -> None:
         if self._closed:
             return
+        ctx, app, response = self._state
+        request = ctx.request
         try:
             ClosingIterator.close(self)
         finally:
-            _end_request(self._state)
-
-
-class _ClosingBody:
-    """The iterable of a response class with its own ``__call__``; ``close()`` ends the request."""
-
-    _state: _RequestState
-
-    def __init__(self, body: Iterable[bytes]) -> None:
-        self._body = body
-        self._closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            _end_request(self._state)
+            try:
+                ctx.pop(None)
+            finally:
+                try:
+                    for callback in request.finished_callbacks:
+                        callback(request)
+                finally:
+                    # Upload temp files go with the request.
+                    request.close()
+                    if _response_closed.receivers:
+                        _response_closed.send(app, response=response)

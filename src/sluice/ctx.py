@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from typing import Protocol
 from typing import Self
+from typing import TypeAlias
 
 from sluice.signals import appcontext_popped
 from sluice.signals import appcontext_pushed
@@ -40,10 +41,14 @@ class AppLike(Protocol):
         """Return the session of ``request``."""
 
 
+# What serves as the application context: an AppContext, or a request context
+# that provided it implicitly.
+_AnyAppContext: TypeAlias = "AppContext | RequestContext"
+
 # The session before the app's session interface opened it (on first use).
 _UNOPENED: Any = object()
 
-_cv_app: ContextVar[AppContext] = ContextVar("sluice.app_ctx")
+_cv_app: ContextVar[_AnyAppContext] = ContextVar("sluice.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("sluice.request_ctx")
 
 _NO_APP = (
@@ -119,7 +124,7 @@ class AppContext(_Context):
     def __init__(self, app: AppLike) -> None:
         self.app = app
         self.g = AppGlobals()
-        self._tokens: list[Token[AppContext]] = []
+        self._tokens: list[Token[_AnyAppContext]] = []
 
     def push(self) -> None:
         """Make this context active (it may be pushed several times)."""
@@ -153,11 +158,18 @@ class AppContext(_Context):
 class RequestContext(_Context):
     """Makes ``request`` and ``session`` available for one request.
 
+    When no application context of ``app`` is active, pushing also provides
+    one, as Flask does: with an ``app_context`` factory, a separate
+    :class:`AppContext` is pushed; without one, this context serves as the
+    application context itself (``current_app`` and a fresh ``g``; its last
+    pop runs the teardown_appcontext hooks and sends the appcontext
+    signals), which costs one object less per request.
+
     Args:
         app: the application handling the request.
         request: the request object.
-        app_context: a factory for the application context pushed when none
-            for ``app`` is active.
+        app_context: a factory for the application context to push when none
+            for ``app`` is active, or None (this context serves as one).
     """
 
     #: The matched URL rule (set by the app when the URL matched).
@@ -166,14 +178,18 @@ class RequestContext(_Context):
     routing_exception: BaseException | None = None
     #: Functions registered with ``after_this_request``.
     after_request_functions: tuple[Callable[[Any], Any], ...] = ()
+    #: The ``g`` namespace while this context serves as the application context.
+    g: AppGlobals
     _session: Any = _UNOPENED
 
-    def __init__(self, app: AppLike, request: Any, app_context: Callable[[], AppContext]) -> None:
+    def __init__(
+        self, app: AppLike, request: Any, app_context: Callable[[], AppContext] | None = None
+    ) -> None:
         self.app = app
         self.request = request
         self._app_context = app_context
-        # One (token, application context pushed implicitly or None) per push.
-        self._pushes: list[tuple[Token[RequestContext], AppContext | None]] = []
+        # One (request token, what was pushed for the application context) per push.
+        self._pushes: list[tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | None]] = []
 
     @property
     def session(self) -> Any:
@@ -193,14 +209,19 @@ class RequestContext(_Context):
         return self._session is not _UNOPENED
 
     def push(self) -> None:
-        """Make this context active, pushing an application context if needed."""
-        app_ctx: AppContext | None = _cv_app.get(None)
+        """Make this context active, and provide an application context if none for ``app`` is."""
+        app_ctx = _cv_app.get(None)
+        pushed: Token[_AnyAppContext] | AppContext | None = None
         if app_ctx is None or app_ctx.app is not self.app:
-            app_ctx = self._app_context()
-            app_ctx.push()
-        else:
-            app_ctx = None
-        self._pushes.append((_cv_request.set(self), app_ctx))
+            if self._app_context is None:
+                self.g = AppGlobals()
+                pushed = _cv_app.set(self)
+                if appcontext_pushed.receivers:
+                    appcontext_pushed.send(self.app)
+            else:
+                pushed = self._app_context()
+                pushed.push()
+        self._pushes.append((_cv_request.set(self), pushed))
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Deactivate; the last pop runs teardown hooks, always, even if one raises.
@@ -215,10 +236,17 @@ class RequestContext(_Context):
             if len(pushes) == 1:
                 self.app.do_teardown_request(exc)
         finally:
-            token, app_ctx = pushes.pop()
+            token, pushed = pushes.pop()
             _cv_request.reset(token)
-            if app_ctx is not None:
-                app_ctx.pop(exc)
+            if isinstance(pushed, AppContext):
+                pushed.pop(exc)
+            elif pushed is not None:
+                try:
+                    self.app.do_teardown_appcontext(exc)
+                finally:
+                    _cv_app.reset(pushed)
+                    if appcontext_popped.receivers:
+                        appcontext_popped.send(self.app)
 
     def __repr__(self) -> str:
         return f"<RequestContext {self.request!r}>"
@@ -234,7 +262,7 @@ def has_request_context() -> bool:
     return _cv_request.get(None) is not None
 
 
-def _app_ctx() -> AppContext:
+def _app_ctx() -> _AnyAppContext:
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(_NO_APP)

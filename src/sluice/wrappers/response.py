@@ -16,6 +16,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from datetime import timedelta
 from functools import lru_cache
@@ -76,7 +77,7 @@ class ClosingIterator:
 
     __slots__ = ("_chunks", "_body", "_callbacks", "_closed")
 
-    def __init__(self, chunks: Iterable[bytes], body: object, callbacks: list[Callable[[], Any]]) -> None:
+    def __init__(self, chunks: Iterable[bytes], body: object, callbacks: Sequence[Callable[[], Any]]) -> None:
         self._chunks = chunks
         self._body = body
         self._callbacks = callbacks

@@ -1,0 +1,91 @@
+"""The application context a request provides: implicit, reused, or from an app_context() override."""
+
+from __future__ import annotations
+
+from typing import Any
+from wsgiref.validate import validator
+
+from sluice import signals
+from sluice.app import App
+from sluice.ctx import AppContext
+from sluice.ctx import current_app
+from sluice.ctx import g
+from sluice.ctx import has_app_context
+from sluice.testing import TestClient
+
+
+def _recording_app(events: list[str]) -> App:
+    app = App(__name__)
+
+    @app.before_request
+    def before() -> None:
+        g.seen = getattr(g, "seen", 0) + 1
+
+    @app.get("/")
+    def index() -> str:
+        return f"{current_app.import_name} {g.seen}"
+
+    app.teardown_request(lambda exc: events.append(f"teardown_request {exc!r}"))
+    app.teardown_appcontext(lambda exc: events.append(f"teardown_appcontext {exc!r}"))
+    return app
+
+
+def test_request_provides_app_context_with_fresh_g_and_ordered_teardown() -> None:
+    events: list[str] = []
+    app = _recording_app(events)
+
+    def pushed(sender: Any, **_: Any) -> None:
+        events.append(f"pushed {sender is app}")
+
+    def popped(sender: Any, **_: Any) -> None:
+        events.append(f"popped {sender is app} {has_app_context()}")
+
+    signals.appcontext_pushed.connect(pushed)
+    signals.appcontext_popped.connect(popped)
+    try:
+        c = TestClient(validator(app))
+        assert c.get("/").text == f"{__name__} 1"
+        assert c.get("/").text == f"{__name__} 1", "g must not survive the request"
+    finally:
+        signals.appcontext_pushed.disconnect(pushed)
+        signals.appcontext_popped.disconnect(popped)
+    one = ["pushed True", "teardown_request None", "teardown_appcontext None", "popped True False"]
+    assert events == one + one
+    assert not has_app_context()
+
+
+def test_active_app_context_is_reused_and_not_torn_down_by_the_request() -> None:
+    events: list[str] = []
+    app = _recording_app(events)
+    with app.app_context():
+        g.seen = 10
+        assert TestClient(validator(app)).get("/").text == f"{__name__} 11"
+        assert g.seen == 11
+        assert events == ["teardown_request None"]
+    assert events == ["teardown_request None", "teardown_appcontext None"]
+
+
+def test_app_context_of_another_app_is_not_reused() -> None:
+    events: list[str] = []
+    app = _recording_app(events)
+    other = App("other")
+    with other.app_context():
+        g.seen = 10
+        assert TestClient(validator(app)).get("/").text == f"{__name__} 1"
+        assert current_app.import_name == "other" and g.seen == 10
+
+
+def test_app_context_override_is_used_for_requests() -> None:
+    created: list[AppContext] = []
+
+    class CustomApp(App):
+        def app_context(self) -> AppContext:
+            ctx = AppContext(self)
+            setattr(ctx.g, "custom", True)  # noqa: B010 - g is free-form
+            created.append(ctx)
+            return ctx
+
+    app = CustomApp(__name__)
+    app.add_url_rule("/", "index", lambda: f"custom={g.custom}")
+    assert TestClient(validator(app)).get("/").text == "custom=True"
+    assert len(created) == 1
