@@ -97,7 +97,8 @@ class ClosingIterator:
             return
         self._closed = True
         error: BaseException | None = None
-        close = getattr(self._body, "close", None)
+        # PERF: a buffered body is a list, which has no close() to look for.
+        close = getattr(self._body, "close", None) if type(self._body) is not list else None
         if close is not None:
             try:
                 close()
@@ -132,7 +133,10 @@ class Response:
         ValueError: a malformed status or header.
     """
 
-    __slots__ = ("_status_code", "_status", "headers", "_body", "_on_close")
+    __slots__ = ("_status_code", "_status", "_headers", "_body", "_on_close")
+
+    # A Headers, or the framework's own checked pairs before anyone asked for ``headers``.
+    _headers: Headers | list[tuple[str, str]]
 
     default_mimetype = "text/html"
 
@@ -161,12 +165,12 @@ class Response:
             if body is None or isinstance(body, (str, bytes, bytearray)):
                 data = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
                 self._body = [data]
-                self.headers = Headers.from_checked([("Content-Type", content_type), ("Content-Length", str(len(data)))])
+                self._headers = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
             else:
                 self._body = body
-                self.headers = Headers.from_checked([("Content-Type", content_type)])
+                self._headers = [("Content-Type", content_type)]
             return
-        self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
+        self._headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
         if content_type is None and "Content-Type" not in self.headers:
             content_type = _content_type_for(mimetype or self.default_mimetype)
         if content_type is not None:
@@ -183,6 +187,22 @@ class Response:
         else:
             size = "streamed"
         return f"<{type(self).__name__} {size} [{self._status}]>"
+
+    # -- headers ----------------------------------------------------------
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers (:class:`Headers`); assign a Headers or a mapping to replace them."""
+        headers = self._headers
+        if isinstance(headers, list):
+            # PERF: the framework's own two headers stay a plain list until
+            # someone looks at them (benchmarks/framework.py).
+            headers = self._headers = Headers.from_checked(headers)
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers | Mapping[str, str | int | list[str]] | Iterable[tuple[str, str | int]]) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
 
     # -- status -----------------------------------------------------------
 
@@ -401,7 +421,8 @@ class Response:
         Args:
             environ: the request's environ.
         """
-        headers = self.headers.to_wsgi_list()
+        fields = self._headers
+        headers = list(fields) if isinstance(fields, list) else fields.to_wsgi_list()
         if self._status_code in _NO_BODY_STATUSES or self._status_code < 200:
             headers = [pair for pair in headers if pair[0].lower() not in ("content-type", "content-length")]
         return headers
