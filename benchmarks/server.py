@@ -76,40 +76,43 @@ class ServerSpec:
 
     name: str
     label: str
-    argv: Callable[[int, int], list[str]]  # (port, threads) -> command line
+    argv: Callable[[int, int, str], list[str]]  # (port, threads, app target) -> command line
     dist: str  # distribution whose version is reported
+    target: str = APP_TARGET  # the app, as MODULE:ATTR
+    path: str = "/"  # what the check and wrk request
+    expected_body: bytes = EXPECTED_BODY  # what the check must get back from ``path``
 
 
-def _sluice_argv(port: int, threads: int) -> list[str]:
+def _sluice_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for sluice's own server: its default threads, access log off like the peers."""
-    return [sys.executable, "-m", "sluice", "serve", APP_TARGET,
+    return [sys.executable, "-m", "sluice", "serve", target,
             "--bind", f"{HOST}:{port}", "--access-log", "off", "--log-level", "warning"]
 
 
-def _gunicorn_sync_argv(port: int, threads: int) -> list[str]:
+def _gunicorn_sync_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for gunicorn with one sync worker."""
     return [sys.executable, "-m", "gunicorn", "--workers", "1",
-            "--worker-class", "sync", "--bind", f"{HOST}:{port}", APP_TARGET]
+            "--worker-class", "sync", "--bind", f"{HOST}:{port}", target]
 
 
-def _gunicorn_gthread_argv(port: int, threads: int) -> list[str]:
+def _gunicorn_gthread_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for gunicorn with one gthread worker."""
     return [sys.executable, "-m", "gunicorn", "--workers", "1",
             "--worker-class", "gthread", "--threads", str(threads),
-            "--bind", f"{HOST}:{port}", APP_TARGET]
+            "--bind", f"{HOST}:{port}", target]
 
 
-def _waitress_argv(port: int, threads: int) -> list[str]:
+def _waitress_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for waitress with a raised connection limit."""
     return [sys.executable, "-m", "waitress", f"--listen={HOST}:{port}",
             f"--threads={threads}",
-            f"--connection-limit={WAITRESS_CONNECTION_LIMIT}", APP_TARGET]
+            f"--connection-limit={WAITRESS_CONNECTION_LIMIT}", target]
 
 
-def _granian_argv(port: int, threads: int) -> list[str]:
+def _granian_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for granian's WSGI interface with default blocking threads."""
     return [sys.executable, "-m", "granian", "--interface", "wsgi",
-            "--workers", "1", "--host", HOST, "--port", str(port), APP_TARGET]
+            "--workers", "1", "--host", HOST, "--port", str(port), target]
 
 
 def server_specs(threads: int) -> list[ServerSpec]:
@@ -220,9 +223,9 @@ def free_port() -> int:
         return port
 
 
-def loopback_url(port: int) -> str:
-    """Build the target URL and refuse anything that is not 127.0.0.1."""
-    url = f"http://{HOST}:{port}/"
+def loopback_url(port: int, path: str = "/") -> str:
+    """Build the target URL for ``path`` and refuse anything that is not 127.0.0.1."""
+    url = f"http://{HOST}:{port}{path}"
     host = urllib.parse.urlsplit(url).hostname
     if host != "127.0.0.1" or not ipaddress.ip_address(host).is_loopback:
         raise RuntimeError(f"refusing to load a non-loopback target: {url}")
@@ -279,8 +282,9 @@ def running_server(argv: list[str], cpu: int, log_path: Path) -> Iterator[subpro
         stop_server(proc)
 
 
-def wait_until_ready(proc: subprocess.Popen[bytes], port: int, timeout: float) -> str | None:
-    """Poll until GET / answers 200 with the hello body; return an error or None."""
+def wait_until_ready(proc: subprocess.Popen[bytes], port: int, timeout: float,
+                     path: str = "/", expected_body: bytes = EXPECTED_BODY) -> str | None:
+    """Poll until ``GET path`` answers 200 with ``expected_body``; return an error or None."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
@@ -288,10 +292,10 @@ def wait_until_ready(proc: subprocess.Popen[bytes], port: int, timeout: float) -
             return f"exited with status {proc.returncode} before answering"
         conn = http.client.HTTPConnection(HOST, port, timeout=1.0)
         try:
-            conn.request("GET", "/")
+            conn.request("GET", path)
             resp = conn.getresponse()
             body = resp.read()
-            if resp.status == 200 and body == EXPECTED_BODY:
+            if resp.status == 200 and body == expected_body:
                 return None
             last = f"answered {resp.status} {body[:60]!r}"
         except (OSError, http.client.HTTPException) as exc:
@@ -450,10 +454,11 @@ def measure(spec: ServerSpec, scenario: Scenario, args: argparse.Namespace,
             workdir: Path, round_no: int) -> RunResult:
     """Start a fresh server, verify, warm up, load it once and stop it."""
     port = free_port()
-    url = loopback_url(port)
+    url = loopback_url(port, spec.path)
     log_path = workdir / f"{spec.name}-{scenario.name}-r{round_no}.log"
-    with running_server(spec.argv(port, args.threads), args.server_cpu, log_path) as proc:
-        problem = wait_until_ready(proc, port, STARTUP_TIMEOUT_S)
+    argv = spec.argv(port, args.threads, spec.target)
+    with running_server(argv, args.server_cpu, log_path) as proc:
+        problem = wait_until_ready(proc, port, STARTUP_TIMEOUT_S, spec.path, spec.expected_body)
         if problem:
             return RunResult(None, None, f"failed to start: {problem}\n{log_tail(log_path)}")
         with RssSampler(proc.pid) as sampler:
@@ -515,33 +520,37 @@ def _median_or_none(values: Sequence[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
+CELL_HEADER = "req/s | p50 ms | p99 ms | errors | peak RSS MiB"
+CELL_ALIGN = "---:|---:|---:|---|---:"
+
+
+def cell_columns(cell: CellSummary, rounds: int) -> str:
+    """One cell's medians as the Markdown columns under ``CELL_HEADER``."""
+    ok = cell.ok_runs()
+    if not ok:
+        return f"failed | – | – | {len(cell.runs)}/{rounds} rounds failed | –"
+    wrks = [r.wrk for r in ok if r.wrk]
+    status = sum(w.non_2xx_3xx for w in wrks)
+    sock = sum(w.socket_errors for w in wrks)
+    errors = f"{status} status / {sock} socket"
+    if len(ok) < len(cell.runs):
+        errors += f"; {len(cell.runs) - len(ok)}/{rounds} rounds failed"
+    rss = [r.peak_rss_mib for r in ok if r.peak_rss_mib is not None]
+    rss_text = f"{statistics.median(rss):.1f}" if rss else "–"
+    return (f"{statistics.median(w.requests_per_s for w in wrks):,.0f} "
+            f"| {_fmt_ms(_median_or_none([w.p50_ms for w in wrks]))} "
+            f"| {_fmt_ms(_median_or_none([w.p99_ms for w in wrks]))} "
+            f"| {errors} | {rss_text}")
+
+
 def markdown_table(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
                    cells: dict[tuple[str, str], CellSummary], rounds: int) -> str:
     """Render the medians as a Markdown table."""
-    rows = ["| Scenario | Server | req/s | p50 ms | p99 ms | errors | peak RSS MiB |",
-            "|---|---|---:|---:|---:|---|---:|"]
+    rows = [f"| Scenario | Server | {CELL_HEADER} |", f"|---|---|{CELL_ALIGN}|"]
     for scenario in scenarios:
         for spec in servers:
             cell = cells[(spec.name, scenario.name)]
-            ok = cell.ok_runs()
-            if not ok:
-                rows.append(f"| {scenario.label} | {spec.label} | failed | – | – | "
-                            f"{len(cell.runs)}/{rounds} rounds failed | – |")
-                continue
-            wrks = [r.wrk for r in ok if r.wrk]
-            status = sum(w.non_2xx_3xx for w in wrks)
-            sock = sum(w.socket_errors for w in wrks)
-            errors = f"{status} status / {sock} socket"
-            if len(ok) < len(cell.runs):
-                errors += f"; {len(cell.runs) - len(ok)}/{rounds} rounds failed"
-            rss = [r.peak_rss_mib for r in ok if r.peak_rss_mib is not None]
-            rss_text = f"{statistics.median(rss):.1f}" if rss else "–"
-            rows.append(
-                f"| {scenario.label} | {spec.label} "
-                f"| {statistics.median(w.requests_per_s for w in wrks):,.0f} "
-                f"| {_fmt_ms(_median_or_none([w.p50_ms for w in wrks]))} "
-                f"| {_fmt_ms(_median_or_none([w.p99_ms for w in wrks]))} "
-                f"| {errors} | {rss_text} |")
+            rows.append(f"| {scenario.label} | {spec.label} | {cell_columns(cell, rounds)} |")
     return "\n".join(rows)
 
 
@@ -596,15 +605,10 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
-           cells: dict[tuple[str, str], CellSummary], args: argparse.Namespace,
-           command: str, loads: tuple[float, float]) -> str:
-    """The full Markdown report: setup notes, table, ratios."""
-    versions = ", ".join(
-        f"{d} {_dist_version(d)}" for d in dict.fromkeys(s.dist for s in servers))
-    lines = [
-        "## WSGI servers: hello world (`benchmarks/server.py`)",
-        "",
+def run_notes(command: str, dists: Sequence[str], loads: tuple[float, float]) -> list[str]:
+    """The report's first bullets: date, command, machine and versions of ``dists`` and wrk."""
+    versions = ", ".join(f"{d} {_dist_version(d)}" for d in dict.fromkeys(dists))
+    return [
         f"- Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Command: `{command}`",
         f"- Machine: nproc={os.cpu_count()}, {_cpu_model()}, "
@@ -612,6 +616,17 @@ def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
         f"{platform.system()} {platform.release()}; 1-min load average "
         f"{loads[0]:.2f} before, {loads[1]:.2f} after the run",
         f"- Versions: {versions}, {_wrk_version()}",
+    ]
+
+
+def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+           cells: dict[tuple[str, str], CellSummary], args: argparse.Namespace,
+           command: str, loads: tuple[float, float]) -> str:
+    """The full Markdown report: setup notes, table, ratios."""
+    lines = [
+        "## WSGI servers: hello world (`benchmarks/server.py`)",
+        "",
+        *run_notes(command, [s.dist for s in servers], loads),
         f"- Setup: app `{APP_TARGET}`; each server has one worker process pinned with "
         f"`taskset -c {args.server_cpu}`, listening on {HOST}; load from "
         f"`taskset -c {args.wrk_cpu} wrk -t1 -d{args.duration}s --timeout {WRK_TIMEOUT} "
@@ -734,17 +749,17 @@ def check_environment(args: argparse.Namespace) -> None:
         raise SystemExit(f"missing {PIPELINE_SCRIPT}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark and print (and optionally store) the table."""
-    args = parse_args(argv)
-    check_environment(args)
-    specs = {s.name: s for s in server_specs(args.threads)}
-    servers = [specs[n] for n in _select("servers", args.servers, list(specs))]
-    by_name = {s.name: s for s in SCENARIOS}
-    scenarios = [by_name[n] for n in _select("scenarios", args.scenarios, list(by_name))]
-    given = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "benchmarks/server.py", *given])
+def run_guarded(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+                args: argparse.Namespace,
+                ) -> tuple[dict[tuple[str, str], CellSummary], tuple[float, float]]:
+    """Run every round from wrk's core and always stop the servers.
 
+    Returns:
+        The cells, and the 1-minute load average before and after.
+
+    Raises:
+        KeyboardInterrupt, Terminated: the run was interrupted (servers are stopped).
+    """
     # Keep this script's own sampling off the server's core.
     os.sched_setaffinity(0, {args.wrk_cpu})
     signal.signal(signal.SIGTERM, _on_signal)
@@ -755,13 +770,28 @@ def main(argv: Sequence[str] | None = None) -> int:
               "machine will skew the results", file=sys.stderr)
     try:
         cells = run_all(servers, scenarios, args)
+    finally:
+        stop_all_servers()
+    return cells, (load_before, load_average())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print (and optionally store) the table."""
+    args = parse_args(argv)
+    check_environment(args)
+    specs = {s.name: s for s in server_specs(args.threads)}
+    servers = [specs[n] for n in _select("servers", args.servers, list(specs))]
+    by_name = {s.name: s for s in SCENARIOS}
+    scenarios = [by_name[n] for n in _select("scenarios", args.scenarios, list(by_name))]
+    given = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "benchmarks/server.py", *given])
+    try:
+        cells, loads = run_guarded(servers, scenarios, args)
     except (KeyboardInterrupt, Terminated):
         print("\ninterrupted; servers stopped", file=sys.stderr)
         return 130
-    finally:
-        stop_all_servers()
 
-    text = report(servers, scenarios, cells, args, command, (load_before, load_average()))
+    text = report(servers, scenarios, cells, args, command, loads)
     print(text)
     if args.write:
         write_section(text)
