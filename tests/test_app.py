@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
+from typing import cast
 
 import pytest
 
@@ -631,4 +632,4 @@ def test_app_test_request_context_pushes_request() -> None:
         assert request.args.get("x") == "1"
         assert request.prefers_json
         assert url_for("user", user_id=2) == "/users/2"
-        assert current_app._get_current_object() is app
+        assert cast(Any, current_app)._get_current_object() is app

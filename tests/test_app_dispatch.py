@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from sluice.app import App
+from sluice.ctx import request
 from sluice.helpers import after_this_request
-from sluice.wrappers.request import Request
 from sluice.wrappers.response import Response
 from tests.validated import validated_client
 
@@ -28,13 +28,10 @@ def test_callbacks_added_in_a_view_run_in_order() -> None:
 
     @app.get("/")
     def view() -> str:
-        from sluice.ctx import request
-
-        req: Request = request._get_current_object()
-        req.add_response_callback(lambda rq, rs: events.append(f"response 1 {rs.status_code}"))
-        req.add_response_callback(lambda rq, rs: events.append("response 2"))
-        req.add_finished_callback(lambda rq: events.append("finished 1"))
-        req.add_finished_callback(lambda rq: events.append("finished 2"))
+        request.add_response_callback(lambda rq, rs: events.append(f"response 1 {rs.status_code}"))
+        request.add_response_callback(lambda rq, rs: events.append("response 2"))
+        request.add_finished_callback(lambda rq: events.append("finished 1"))
+        request.add_finished_callback(lambda rq: events.append("finished 2"))
 
         @after_this_request
         def first(response: Response) -> Response:

@@ -11,14 +11,17 @@ import pytest
 from sluice import ctx
 from sluice.ctx import AppContext
 from sluice.ctx import RequestContext
-from sluice.ctx import current_app
-from sluice.ctx import g
 from sluice.ctx import has_app_context
 from sluice.ctx import has_request_context
-from sluice.ctx import request
-from sluice.ctx import session
 from sluice.signals import appcontext_popped
 from sluice.signals import appcontext_pushed
+
+# These tests push contexts of fake apps holding plain values, so the
+# proxies are used untyped here (the App's own tests use them typed).
+current_app: Any = ctx.current_app
+g: Any = ctx.g
+request: Any = ctx.request
+session: Any = ctx.session
 
 
 class FakeApp:

@@ -21,11 +21,18 @@ from contextvars import Token
 from types import TracebackType
 from typing import Any
 from typing import Protocol
+from typing import TYPE_CHECKING
 from typing import Self
 from typing import TypeAlias
+from typing import cast
 
 from sluice.signals import appcontext_popped
 from sluice.signals import appcontext_pushed
+
+if TYPE_CHECKING:
+    from sluice.app import App
+    from sluice.sessions import Session
+    from sluice.wrappers.request import Request
 
 
 class AppLike(Protocol):
@@ -45,9 +52,6 @@ class AppLike(Protocol):
 # that provided it implicitly.
 _AnyAppContext: TypeAlias = "AppContext | RequestContext"
 
-# The session before the app's session interface opened it (on first use).
-_UNOPENED: Any = object()
-
 _cv_app: ContextVar[_AnyAppContext] = ContextVar("sluice.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("sluice.request_ctx")
 
@@ -65,6 +69,11 @@ _NO_REQUEST = (
 
 class AppGlobals:
     """The ``g`` namespace: per application context, free-form attributes."""
+
+    if TYPE_CHECKING:
+        # Any attribute may be set and read (a missing one raises AttributeError).
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return attribute ``name`` or ``default``."""
@@ -180,7 +189,9 @@ class RequestContext(_Context):
     after_request_functions: tuple[Callable[[Any], Any], ...] = ()
     #: The ``g`` namespace while this context serves as the application context.
     g: AppGlobals
-    _session: Any = _UNOPENED
+    #: True once the session was opened (read or assigned).
+    session_opened = False
+    _session: Any = None
 
     def __init__(
         self, app: AppLike, request: Any, app_context: Callable[[], AppContext] | None = None
@@ -194,19 +205,15 @@ class RequestContext(_Context):
     @property
     def session(self) -> Any:
         """The request's session, opened by the app's session interface on first use."""
-        session = self._session
-        if session is _UNOPENED:
-            session = self._session = self.app.open_session(self.request)
-        return session
+        if not self.session_opened:
+            self._session = self.app.open_session(self.request)
+            self.session_opened = True
+        return self._session
 
     @session.setter
     def session(self, value: Any) -> None:
         self._session = value
-
-    @property
-    def session_opened(self) -> bool:
-        """True once the session was opened (read or assigned)."""
-        return self._session is not _UNOPENED
+        self.session_opened = True
 
     def push(self) -> None:
         """Make this context active, and provide an application context if none for ``app`` is."""
@@ -345,11 +352,15 @@ class _Proxy:
             return "<unbound proxy>"
 
 
+# Typed as what they stand for, so ``request.args`` or ``current_app.config``
+# type-check; ``_get_current_object()`` is the one proxy method outside those
+# types (use ``typing.cast(Any, request)._get_current_object()`` in typed code).
+
 #: The application handling the current request (or of the app context).
-current_app: Any = _Proxy(lambda: _app_ctx().app)
+current_app: App = cast("App", _Proxy(lambda: _app_ctx().app))
 #: A namespace for data during one application context (one request).
-g: Any = _Proxy(lambda: _app_ctx().g)
+g: AppGlobals = cast(AppGlobals, _Proxy(lambda: _app_ctx().g))
 #: The request being handled.
-request: Any = _Proxy(lambda: _request_ctx().request)
+request: Request = cast("Request", _Proxy(lambda: _request_ctx().request))
 #: The session of the request being handled.
-session: Any = _Proxy(lambda: _request_ctx().session)
+session: Session = cast("Session", _Proxy(lambda: _request_ctx().session))

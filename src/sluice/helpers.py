@@ -38,7 +38,7 @@ def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = Non
         # Relative to the current request's blueprint.
         blueprint = ctx.request.blueprint if ctx is not None else None
         endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
-    app = current_app._get_current_object()
+    app = current_app
     app.inject_url_defaults(endpoint, values)
     path = app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
     if ctx is None:
