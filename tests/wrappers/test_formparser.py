@@ -43,10 +43,22 @@ def test_multipart_parser_invalid_boundary_rejected() -> None:
         MultipartParser("x" * 71)
 
 
-def test_multipart_parser_part_headers_too_large_rejected() -> None:
-    body = b"--b\r\nX: " + b"y" * 10_000
-    with pytest.raises(BadRequest, match="headers exceed"):
-        MultipartParser("b").parse(_reader(body, 1024))
+@pytest.mark.parametrize("step", [1024, 64 * 1024], ids=["small reads", "one read"])
+@pytest.mark.parametrize("complete", [False, True], ids=["unterminated", "terminated"])
+def test_multipart_parser_part_headers_too_large_rejected(step: int, complete: bool) -> None:
+    body = b"--b\r\nContent-Disposition: form-data; name=a\r\nX: " + b"y" * 10_000
+    if complete:
+        body += b"\r\n\r\nvalue\r\n--b--\r\n"
+    with pytest.raises(BadRequest, match="headers exceed 8192 bytes"):
+        MultipartParser("b").parse(_reader(body, step))
+
+
+def test_multipart_parser_part_headers_at_the_limit_accepted() -> None:
+    head = b"Content-Disposition: form-data; name=a\r\nX: "
+    head += b"y" * (8192 - len(head))
+    body = b"--b\r\n" + head + b"\r\n\r\nvalue\r\n--b--\r\n"
+    form, _ = MultipartParser("b").parse(_reader(body, 64 * 1024))
+    assert form["a"] == "value"
 
 
 def test_multipart_parser_field_not_utf8_rejected() -> None:

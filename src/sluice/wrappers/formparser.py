@@ -195,6 +195,10 @@ class MultipartParser:
                 fill()
             if end == -1:
                 raise BadRequest("The multipart body ends inside a part's headers.")
+            # The limit holds however the body was chunked (a whole header
+            # block may arrive in one read).
+            if end > _MAX_PART_HEADER_SIZE:
+                raise BadRequest(f"A multipart part's headers exceed {_MAX_PART_HEADER_SIZE} bytes.")
             headers = _parse_part_headers(buffer[: max(end, 0)])
             buffer = buffer[end + 4:]
 
