@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 from wsgiref.validate import validator
 
+import greenlet
+
 from sluice import signals
 from sluice.app import App
 from sluice.ctx import AppContext
 from sluice.ctx import current_app
 from sluice.ctx import g
 from sluice.ctx import has_app_context
+from sluice.ctx import request
 from sluice.testing import TestClient
 
 
@@ -89,3 +92,24 @@ def test_app_context_override_is_used_for_requests() -> None:
     app.add_url_rule("/", "index", lambda: f"custom={g.custom}")
     assert TestClient(validator(app)).get("/").text == "custom=True"
     assert len(created) == 1
+
+
+def test_contexts_isolated_between_greenlets() -> None:
+    app = App(__name__)
+    hub = greenlet.getcurrent()
+    observed: list[tuple[str, str, str]] = []
+
+    def work(path: str) -> None:
+        with app.test_request_context(path):
+            g.name = path
+            hub.switch()  # suspended with its context pushed, while the other runs
+            observed.append((path, request.path, g.name))
+
+    first, second = greenlet.greenlet(work), greenlet.greenlet(work)
+    first.switch("/a")
+    second.switch("/b")
+    assert not has_app_context()
+    first.switch()
+    second.switch()
+    assert observed == [("/a", "/a", "/a"), ("/b", "/b", "/b")]
+    assert first.dead and second.dead and not has_app_context()
