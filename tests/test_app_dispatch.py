@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,16 @@ def test_response_subclass_with_own_call_still_ends_the_request() -> None:
     app.add_url_rule("/", "index", lambda: Wrapped("ignored"))
     r = validated_client(app).get("/")
     assert r.data == b"wrapped" and torn == [None]
+
+
+def test_response_class_with_own_init_is_constructed_for_str_views() -> None:
+    class Tagged(Response):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.headers.set("X-Tagged", "yes")
+
+    app = App(__name__)
+    app.response_class = Tagged
+    app.add_url_rule("/", "index", lambda: "text")
+    r = validated_client(app).get("/")
+    assert r.text == "text" and r.headers["X-Tagged"] == "yes"

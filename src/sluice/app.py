@@ -172,6 +172,7 @@ class App(RouteDecorators):
         self._has_before = False
         self._has_after = False
         self._lazy_session = False
+        self._plain_response = False
         self._startup_lock = threading.Lock()
         self._started = False
 
@@ -378,6 +379,7 @@ class App(RouteDecorators):
         # The default session interface writes nothing for a request that
         # neither used the session nor sent a cookie, so it is opened lazily.
         self._lazy_session = type(self.session_interface) is SignedCookieSessionInterface
+        self._plain_response = self.response_class.__init__ is Response.__init__
         self._frozen = True
 
     def app_context(self) -> AppContext:
@@ -530,7 +532,7 @@ class App(RouteDecorators):
                     rv = view(**request.view_args)  # type: ignore[arg-type]
             # PERF: the common return values skip make_response's rule list.
             if type(rv) is str:
-                response = self.response_class(rv)
+                response = self.response_class.from_text(rv) if self._plain_response else self.response_class(rv)
             elif isinstance(rv, Response):
                 response = rv
             else:

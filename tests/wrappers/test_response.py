@@ -176,3 +176,20 @@ def test_response_head_generator_closed_not_consumed() -> None:
 
     status, headers, data = _serve(Response(body()), method="HEAD")
     assert data == b"" and consumed == []
+
+
+@pytest.mark.parametrize("text", ["", "héllo", "x" * 1000])
+def test_from_text_same_as_constructor(text: str) -> None:
+    class Plain(Response):
+        default_mimetype = "text/plain"
+
+    for cls in (Response, Plain):
+        fast, slow = cls.from_text(text), cls(text)
+        assert type(fast) is cls
+        assert (fast.status, fast.status_code, list(fast.headers), fast.data) == (
+            slow.status,
+            slow.status_code,
+            list(slow.headers),
+            slow.data,
+        )
+    assert Plain.from_text("x").content_type == "text/plain; charset=utf-8"

@@ -22,6 +22,7 @@ from datetime import timedelta
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
+from typing import Self
 from typing import TypeVar
 from wsgiref.types import StartResponse
 from wsgiref.types import WSGIEnvironment
@@ -180,6 +181,24 @@ class Response:
             self.set_data(body or b"")
         else:
             self._body = body
+
+    @classmethod
+    def from_text(cls, text: str) -> Self:
+        """Return a 200 response with ``text`` as its body, of the class's ``default_mimetype``.
+
+        The same as ``cls(text)``, without the argument handling: the app
+        uses it for views that return a str (PERF: 0.29 vs 0.51 µs,
+        benchmarks/framework.py). A subclass whose ``__init__`` does more
+        should be constructed normally; the app does so.
+        """
+        self = object.__new__(cls)
+        data = text.encode("utf-8")
+        self._status_code = 200
+        self._status = "200 OK"
+        self._on_close = []
+        self._body = [data]
+        self._headers = [("Content-Type", _content_type_for(cls.default_mimetype)), ("Content-Length", str(len(data)))]
+        return self
 
     def __repr__(self) -> str:
         if isinstance(self._body, list):
