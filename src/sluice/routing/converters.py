@@ -168,7 +168,8 @@ class IntegerConverter(_NumberConverter):
             ValidationError: the value is below ``min`` or above ``max``.
         """
         number = int(value)
-        self._check(number)
+        if self.min is not None or self.max is not None:
+            self._check(number)
         return number
 
     def to_url(self, value: Any) -> str:
