@@ -6,6 +6,7 @@ from typing import Any
 from wsgiref.validate import validator
 
 import greenlet
+import pytest
 
 from sluice import signals
 from sluice.app import App
@@ -13,6 +14,7 @@ from sluice.ctx import AppContext
 from sluice.ctx import current_app
 from sluice.ctx import g
 from sluice.ctx import has_app_context
+from sluice.ctx import has_request_context
 from sluice.ctx import request
 from sluice.testing import TestClient
 
@@ -113,3 +115,59 @@ def test_contexts_isolated_between_greenlets() -> None:
     second.switch()
     assert observed == [("/a", "/a", "/a"), ("/b", "/b", "/b")]
     assert first.dead and second.dead and not has_app_context()
+
+
+def test_contexts_popped_when_teardown_hooks_raise() -> None:
+    app = App(__name__)
+    ran: list[str] = []
+
+    @app.teardown_request
+    def broken_request_teardown(exc: BaseException | None) -> None:
+        ran.append("request")
+        raise ValueError("teardown_request failed")
+
+    @app.teardown_appcontext
+    def broken_app_teardown(exc: BaseException | None) -> None:
+        ran.append("appcontext")
+        raise KeyError("teardown_appcontext failed")
+
+    app.add_url_rule("/", "index", lambda: "ok")
+    environ = app.test_client().build_environ("/")
+    body = app(environ, lambda status, headers, exc_info=None: None)
+    assert b"".join(body) == b"ok"
+    # The last failure surfaces (the server logs it), chained to the first.
+    with pytest.raises(KeyError, match="teardown_appcontext failed") as raised:
+        body.close()  # type: ignore[attr-defined]
+    assert isinstance(raised.value.__context__, ValueError)
+    assert ran == ["request", "appcontext"]
+    assert not has_app_context() and not has_request_context()
+
+
+def test_view_error_reaches_teardown_and_contexts_are_popped() -> None:
+    app = App(__name__)
+    app.testing = True
+    seen: list[BaseException | None] = []
+    app.teardown_request(seen.append)
+    app.teardown_appcontext(seen.append)
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        TestClient(validator(app)).get("/boom")
+    assert [type(exc) for exc in seen] == [RuntimeError, RuntimeError]
+    assert not has_app_context() and not has_request_context()
+
+
+def test_wsgi_app_can_be_wrapped_in_place() -> None:
+    app = App(__name__)
+    app.add_url_rule("/", "index", lambda: "inner")
+    inner = app.wsgi_app
+
+    def outer(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["PATH_INFO"] = "/"
+        return inner(environ, start_response)
+
+    app.wsgi_app = outer  # type: ignore[method-assign]
+    assert TestClient(validator(app)).get("/anything").text == "inner"
