@@ -192,3 +192,24 @@ def test_parse_converter_args_literals_parsed(text: str, expected: tuple[tuple[A
 def test_parse_converter_args_non_literal_rejected(text: str, message: str) -> None:
     with pytest.raises(RoutingError, match=message):
         parse_converter_args(text)
+
+
+def test_subclass_overriding_to_python_is_used_for_stock_regexes() -> None:
+    from sluice.routing.converters import IntegerConverter
+
+    class Doubled(IntegerConverter):
+        def to_python(self, value: str) -> int:
+            return 2 * int(value)
+
+    class Upper(BaseConverter):
+        def to_python(self, value: str) -> str:
+            return value.upper()
+
+    m = Map()
+    m.converters["doubled"] = Doubled
+    m.converters["upper"] = Upper
+    m.add(Rule("/d/<doubled:n>", "d"))
+    m.add(Rule("/u/<upper:s>/<int:n>/<name>", "u"))
+    assert m.match("/d/21", "GET")[1] == {"n": 42}
+    values = m.match("/u/ab/7/x", "GET")[1]
+    assert values == {"s": "AB", "n": 7, "name": "x"} and type(values["n"]) is int
