@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,29 @@ def test_gateway_imports_only_protocol_from_server() -> None:
 @pytest.mark.parametrize("path", sorted(p for p in SRC.glob("*.py") if p.name not in ("cli.py", "__init__.py")), ids=lambda p: p.name)
 def test_app_modules_do_not_import_server(path: Path) -> None:
     assert not any(n.startswith("sluice.server") for n in _imports(path))
+
+
+def test_server_and_cli_do_not_load_the_framework() -> None:
+    code = (
+        "import sys, sluice, sluice.cli, sluice.server.runner, sluice.server.cgi\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('sluice.') and not m.startswith('sluice.server'))\n"
+        "print(loaded)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    # sluice.errors holds the server's protocol errors too.
+    assert out.stdout.strip() == "['sluice.cli', 'sluice.config', 'sluice.errors']"
+
+
+def test_framework_names_load_on_first_use() -> None:
+    code = (
+        "import sluice\n"
+        "from sluice import *\n"
+        "assert App is sluice.App and request is sluice.ctx.request\n"
+        "assert set(sluice.__all__) <= set(dir(sluice))\n"
+        "try:\n"
+        "    sluice.Nope\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "module 'sluice' has no attribute 'Nope'"
