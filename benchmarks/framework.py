@@ -345,21 +345,9 @@ class Answer:
 
 def fetch(app: WSGIApp, path: str) -> Answer:
     """Make one request like :func:`call`, keeping the status, content type and body."""
-    head: list[Any] = []
+    from sluice.wrappers.response import call_wsgi_app
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        head[:] = [status, headers]
-
-    result = app(make_environ(path), start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    if not head:
-        raise RuntimeError("the app returned without calling start_response")
-    status, headers = head
+    status, headers, body = call_wsgi_app(app, make_environ(path))
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     return Answer(status, content_type, body)
 
