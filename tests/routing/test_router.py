@@ -294,3 +294,39 @@ def test_match_slash_twin_without_trailing_slash_rule_not_found() -> None:
     assert url_map.match("/a/", "GET")[1] == {"x": "a/"}
     with pytest.raises(NotFound):
         url_map.match("/a", "GET")
+
+
+def _segment_map() -> Map:
+    return Map(
+        [
+            Rule("/users/<int:id>", "user"),
+            Rule("/users/<int:id>/edit", "user_edit", methods=["POST"]),
+            Rule("/<kind>/<name>", "kind_name"),
+            Rule("/<anything>", "anything"),
+            Rule("/files/<path:rest>", "files"),
+            Rule("/p<int:n>", "p_prefix"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "values"),
+    [
+        pytest.param("/users/5", "user", {"id": 5}, id="keyed-rule"),
+        pytest.param("/users/abc", "kind_name", {"kind": "users", "name": "abc"}, id="variable-rule-under-a-key"),
+        pytest.param("/posts/5", "kind_name", {"kind": "posts", "name": "5"}, id="unkeyed-segment"),
+        pytest.param("/users", "anything", {"anything": "users"}, id="key-without-second-slash"),
+        pytest.param("/files/a/b/c", "files", {"rest": "a/b/c"}, id="path-converter-under-key"),
+        pytest.param("/p12", "p_prefix", {"n": 12}, id="literal-prefix-in-first-segment"),
+    ],
+)
+def test_rules_found_under_their_first_segment_in_priority_order(path: str, endpoint: str, values: dict[str, Any]) -> None:
+    rule, found = _segment_map().match(path, "GET")
+    assert (rule.endpoint, found) == (endpoint, values)
+
+
+def test_method_not_allowed_under_a_keyed_segment_lists_every_method() -> None:
+    with pytest.raises(MethodNotAllowed) as raised:
+        _segment_map().match("/users/5/edit", "GET")
+    assert raised.value.valid_methods == ["OPTIONS", "POST"]
+    assert _segment_map().allowed_methods("/users/5") == ["GET", "HEAD", "OPTIONS"]

@@ -4,10 +4,14 @@ Design: ``freeze()`` compiles two structures so that a match costs little
 whatever the number of rules. Static rules go into a dict ``path ->
 {method: rule}``: a static match is two dict lookups, the same for the first
 and the hundredth rule. Dynamic rules are sorted (see
-:mod:`sluice.routing.rules`) and joined into ONE regex, an alternation of one
-branch per distinct rule pattern, each branch ending with an empty marker
-group; ``fullmatch`` tries the branches in order inside the regex engine and
-``lastindex`` (the marker) names the branch that matched. That fast path
+:mod:`sluice.routing.rules`) and grouped by their literal first path segment
+(``/users/<int:id>`` under ``users``; a rule with a variable in its first
+segment goes into every group and a group of its own). Each group is joined
+into ONE regex, an alternation of one branch per distinct rule pattern, each
+branch ending with an empty marker group; a match looks the path's first
+segment up, ``fullmatch`` tries that group's branches in order inside the
+regex engine and ``lastindex`` (the marker) names the branch that matched.
+That fast path
 answers every request whose first matching branch has a rule for the method
 and whose converters accept the values. Anything else (405, a converter
 rejecting a value, OPTIONS on a path whose first rule lacks it) takes the slow
@@ -29,6 +33,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
+from typing import NamedTuple
 from urllib.parse import quote
 from urllib.parse import urlencode
 
@@ -69,13 +74,28 @@ class _Branch:
     variable (PERF: no per-request zip or attribute lookups, bench_router).
     """
 
-    __slots__ = ("rules", "groups", "first", "plans")
+    __slots__ = ("rules", "first", "plans")
 
     def __init__(self, first: int) -> None:
         self.rules: list[Rule] = []
-        self.groups: tuple[int, ...] = ()
         self.first = first  # index of rules[0] in the sorted dynamic rules
         self.plans: list[tuple[Rule, tuple[tuple[str, Callable[[str], Any], int], ...]]] = []
+
+
+class _Alternation(NamedTuple):
+    """One compiled regex over some dynamic rules, and its branches by marker group."""
+
+    regex: re.Pattern[str] | None
+    branches: dict[int, _Branch]
+
+
+def _first_segment(rule: Rule) -> str | None:
+    """The literal first path segment every path of ``rule`` has, or None (a variable in it)."""
+    head = rule.parts[0]
+    if not isinstance(head, str):
+        return None
+    end = head.find("/", 1)
+    return head[1:end] if end > 0 else None
 
 
 class Map:
@@ -97,8 +117,10 @@ class Map:
         self._frozen = False
         self._static: dict[str, dict[str, Rule]] = {}
         self._dynamic: list[Rule] = []
-        self._branches: dict[int, _Branch] = {}
-        self._regex: re.Pattern[str] | None = None
+        # Per first path segment: the regex of the dynamic rules that can match
+        # under it and its branches by marker group; _any for other segments.
+        self._by_segment: dict[str, _Alternation] = {}
+        self._any: _Alternation = _Alternation(None, {})
         for rule in rules:
             self.add(rule)
 
@@ -164,9 +186,29 @@ class Map:
         self._frozen = True
 
     def _compile_dynamic(self) -> None:
+        keyed: dict[str, list[int]] = {}
+        anywhere: list[int] = []
+        for index, rule in enumerate(self._dynamic):
+            segment = _first_segment(rule)
+            if segment is None:
+                anywhere.append(index)
+            else:
+                keyed.setdefault(segment, []).append(index)
+        self._any = self._alternation(anywhere)
+        # PERF: a path is tried only against the rules that can match its
+        # first segment (plus those with a variable there), in priority order,
+        # so a rule's cost does not grow with the rules under other prefixes
+        # (bench_router, benchmarks/framework.py).
+        self._by_segment = {
+            segment: self._alternation(sorted(indices + anywhere)) for segment, indices in keyed.items()
+        }
+
+    def _alternation(self, indices: list[int]) -> _Alternation:
+        """Compile the dynamic rules at ``indices`` (ascending) into one regex with a branch per pattern."""
         by_pattern: dict[str, _Branch] = {}
         order: list[tuple[str, _Branch]] = []
-        for index, rule in enumerate(self._dynamic):
+        for index in indices:
+            rule = self._dynamic[index]
             pattern = rule.pattern
             branch = by_pattern.get(pattern)
             if branch is None:
@@ -175,24 +217,34 @@ class Map:
             branch.rules.append(rule)
         sources: list[str] = []
         group = 0
-        self._branches = {}
+        branches: dict[int, _Branch] = {}
         for pattern, branch in order:
             count = len(branch.rules[0].arguments)
-            branch.groups = tuple(range(group + 1, group + count + 1))
+            groups = range(group + 1, group + count + 1)
             branch.plans = [
                 (
                     rule,
                     tuple(
                         (name, _to_python(converter), index)
-                        for (name, converter), index in zip(rule.converters.items(), branch.groups)
+                        for (name, converter), index in zip(rule.converters.items(), groups)
                     ),
                 )
                 for rule in branch.rules
             ]
             group += count + 1
-            self._branches[group] = branch
+            branches[group] = branch
             sources.append(f"(?:{pattern})()")
-        self._regex = re.compile("|".join(sources)) if sources else None
+        return _Alternation(re.compile("|".join(sources)) if sources else None, branches)
+
+    def _find(self, path: str) -> tuple[re.Match[str], _Branch] | None:
+        """The first dynamic branch matching ``path`` and its match, or None."""
+        end = path.find("/", 1)
+        alternation = self._by_segment.get(path[1:end] if end > 0 else path[1:], self._any)
+        regex = alternation.regex
+        found = regex.fullmatch(path) if regex is not None else None
+        if found is None:
+            return None
+        return found, alternation.branches[found.lastindex]  # type: ignore[index]
 
     def match(self, path: str, method: str) -> tuple[Rule, dict[str, Any]]:
         """Find the rule for ``path`` and ``method`` and convert the URL's values.
@@ -221,11 +273,11 @@ class Map:
             if rule is not None:
                 return rule, dict(rule.defaults) if rule.defaults else {}
             return self._match_slow(path, method)
-        regex = self._regex
-        found = regex.fullmatch(path) if regex is not None else None
-        if found is None:
+        matched = self._find(path)
+        if matched is None:
             raise self._no_match(path)
-        for rule, plan in self._branches[found.lastindex].plans:  # type: ignore[index]
+        found, branch = matched
+        for rule, plan in branch.plans:
             if method in rule.methods:
                 values = dict(rule.defaults) if rule.defaults else {}
                 try:
@@ -246,11 +298,11 @@ class Map:
                     seen.append(rule)
             for rule in sorted(seen, key=self._rules.index):
                 yield rule, dict(rule.defaults)
-        found = self._regex.fullmatch(path) if self._regex is not None else None
-        if found is None:
+        matched = self._find(path)
+        if matched is None:
             return
-        # PERF: branches before the first matching one cannot match (bench_router: 405 on a static path).
-        for rule in self._dynamic[self._branches[found.lastindex].first :]:  # type: ignore[index]
+        # PERF: rules before the first matching branch cannot match (bench_router: 405 on a static path).
+        for rule in self._dynamic[matched[1].first :]:
             try:
                 values = rule.match(path)
             except ValidationError:
