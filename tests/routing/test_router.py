@@ -330,3 +330,8 @@ def test_method_not_allowed_under_a_keyed_segment_lists_every_method() -> None:
         _segment_map().match("/users/5/edit", "GET")
     assert raised.value.valid_methods == ["OPTIONS", "POST"]
     assert _segment_map().allowed_methods("/users/5") == ["GET", "HEAD", "OPTIONS"]
+
+
+def test_path_without_leading_slash_matches_nothing_keyed() -> None:
+    with pytest.raises(NotFound):
+        _segment_map().match("users", "GET")

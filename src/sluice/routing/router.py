@@ -238,8 +238,12 @@ class Map:
 
     def _find(self, path: str) -> tuple[re.Match[str], _Branch] | None:
         """The first dynamic branch matching ``path`` and its match, or None."""
-        end = path.find("/", 1)
-        alternation = self._by_segment.get(path[1:end] if end > 0 else path[1:], self._any)
+        try:
+            # A path starts with "/", so item 1 is its first segment ("" for "/").
+            segment = path.split("/", 2)[1]
+        except IndexError:
+            segment = ""  # no "/" at all: only rules with a variable first could match
+        alternation = self._by_segment.get(segment, self._any)
         regex = alternation.regex
         found = regex.fullmatch(path) if regex is not None else None
         if found is None:
