@@ -76,3 +76,25 @@ def test_response_class_with_own_init_is_constructed_for_str_views() -> None:
     app.add_url_rule("/", "index", lambda: "text")
     r = validated_client(app).get("/")
     assert r.text == "text" and r.headers["X-Tagged"] == "yes"
+
+
+def test_middleware_chain_built_once_by_concurrent_first_requests() -> None:
+    import threading
+    import time
+
+    built: list[int] = []
+
+    def slow_factory(get_response: Any) -> Any:
+        built.append(1)
+        time.sleep(0.05)  # wide window for a second thread to build it too
+        return get_response
+
+    app = App(__name__, middleware=[slow_factory])
+    app.add_url_rule("/", "index", lambda: "ok")
+    answers: list[str] = []
+    threads = [threading.Thread(target=lambda: answers.append(validated_client(app).get("/").text)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert built == [1] and answers == ["ok"] * 8

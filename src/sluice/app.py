@@ -173,7 +173,7 @@ class App(RouteDecorators):
         self._has_after = False
         self._lazy_session = False
         self._plain_response = False
-        self._startup_lock = threading.Lock()
+        self._startup_lock = threading.RLock()
         self._started = False
 
     def __repr__(self) -> str:
@@ -364,9 +364,17 @@ class App(RouteDecorators):
     # -- serving -------------------------------------------------------------------
 
     def freeze(self) -> None:
-        """Compile the URL map and the middleware chain; registration ends."""
+        """Compile the URL map and the middleware chain, once; registration ends.
+
+        Thread-safe: concurrent first requests build the chain once.
+        """
         if self._frozen:
             return
+        with self._startup_lock:
+            if not self._frozen:
+                self._freeze()
+
+    def _freeze(self) -> None:
         self.url_map.freeze()
         handler: Handler = self._dispatch_with_errors
         for factory in reversed(self.middleware):
@@ -421,11 +429,11 @@ class App(RouteDecorators):
             _appcontext_tearing_down.send(self, exc=exc)
 
     def _start(self) -> None:
-        """Freeze, then run the startup hooks once per process (the first request waits)."""
-        self.freeze()
+        """Freeze, then run the startup hooks once per process (concurrent first requests wait)."""
         with self._startup_lock:
             if self._started:
                 return
+            self.freeze()
             for func in self.startup_funcs:
                 func()
             self._started = True
