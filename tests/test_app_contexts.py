@@ -17,6 +17,7 @@ from sluice.ctx import has_app_context
 from sluice.ctx import has_request_context
 from sluice.ctx import request
 from sluice.testing import TestClient
+from sluice.wrappers.response import Response
 
 
 def _recording_app(events: list[str]) -> App:
@@ -171,3 +172,55 @@ def test_wsgi_app_can_be_wrapped_in_place() -> None:
 
     app.wsgi_app = outer  # type: ignore[method-assign]
     assert TestClient(validator(app)).get("/anything").text == "inner"
+
+
+def test_server_that_never_closes_does_not_leak_a_context_into_the_next_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    events: list[str] = []
+    app = _recording_app(events)
+    client = TestClient(app)
+    start = lambda status, headers, exc_info=None: None  # noqa: E731
+    first = app(client.build_environ("/"), start)
+    assert b"".join(first) == f"{__name__} 1".encode()  # answered, never closed
+    assert has_request_context()
+    with caplog.at_level("WARNING", logger="sluice.app"):
+        second = app(client.build_environ("/"), start)
+    assert b"".join(second) == f"{__name__} 1".encode(), "g must not carry over"
+    assert "did not call close()" in caplog.text
+    assert events == ["teardown_request None", "teardown_appcontext None"]
+    second.close()  # type: ignore[attr-defined]
+    assert not has_request_context() and not has_app_context()
+
+
+def test_contexts_pushed_while_closing_or_streaming_are_not_taken_as_abandoned() -> None:
+    app = App(__name__)
+    seen: list[str] = []
+
+    @app.get("/stream")
+    def stream() -> Any:
+        def chunks() -> Any:
+            with app.test_request_context("/inner"):
+                seen.append(request.path)
+            yield f"outer {request.path}"
+
+        return chunks()
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    @app.after_request
+    def on_close(response: Response) -> Response:
+        def push_another() -> None:
+            with app.test_request_context("/while-closing"):
+                seen.append(request.path)
+
+        response.call_on_close(push_another)
+        return response
+
+    client = TestClient(validator(app))
+    assert client.get("/stream").text == "outer /stream"
+    assert client.get("/").text == "ok"
+    assert seen == ["/inner", "/while-closing", "/while-closing"]
+    assert not has_request_context()

@@ -472,6 +472,11 @@ class App(RouteDecorators):
                 request.close()
             raise
         body._state = (ctx, self, response)
+        # A buffered body runs no app code until close(); a request context
+        # still active at the next request of this thread is then abandoned
+        # (see RequestContext.push). A streamed body runs app code, which may
+        # push contexts of its own, so it is not marked.
+        ctx.handed_off = body.buffered
         return body
 
     def invoke_subrequest(self, request_or_path: Request | str, use_middleware: bool = False) -> Response:
@@ -745,6 +750,7 @@ class _RequestBody(ClosingIterator):
         if self._closed:
             return
         ctx, app, response = self._state
+        ctx.handed_off = False  # hooks below may push contexts of their own
         request = ctx.request
         try:
             ClosingIterator.close(self)

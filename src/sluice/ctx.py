@@ -14,6 +14,7 @@ an active one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -54,6 +55,8 @@ _AnyAppContext: TypeAlias = "AppContext | RequestContext"
 
 _cv_app: ContextVar[_AnyAppContext] = ContextVar("sluice.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("sluice.request_ctx")
+
+log = logging.getLogger("sluice.app")
 
 _NO_APP = (
     "Working outside of application context. Code that uses current_app or g "
@@ -187,6 +190,10 @@ class RequestContext(_Context):
     routing_exception: BaseException | None = None
     #: Functions registered with ``after_this_request``.
     after_request_functions: tuple[Callable[[Any], Any], ...] = ()
+    #: Set by the app once the response went to the server; the context then
+    #: lives until the server calls ``close()``. A new request that finds such
+    #: a context still active in its thread ends it first.
+    handed_off = False
     #: The ``g`` namespace while this context serves as the application context.
     g: AppGlobals
     #: True once the session was opened (read or assigned).
@@ -218,6 +225,17 @@ class RequestContext(_Context):
     def push(self) -> None:
         """Make this context active, and provide an application context if none for ``app`` is."""
         app_ctx = _cv_app.get(None)
+        if app_ctx is not None:
+            top = _cv_request.get(None)
+            if top is not None and top.handed_off:
+                # The previous request of this thread was answered but its
+                # context never ended: the server did not call close().
+                log.warning(
+                    "the WSGI server did not call close() on the previous response (PEP 3333 requires it); "
+                    "ending that request's context now, before the next request"
+                )
+                top.pop(None)
+                app_ctx = _cv_app.get(None)
         pushed: Token[_AnyAppContext] | AppContext | None = None
         if app_ctx is None or app_ctx.app is not self.app:
             if self._app_context is None:

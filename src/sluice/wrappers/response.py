@@ -87,6 +87,11 @@ class ClosingIterator:
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._chunks)
 
+    @property
+    def buffered(self) -> bool:
+        """True when the chunks are already in memory (no app code runs while they are sent)."""
+        return type(self._chunks) is list or type(self._chunks) is tuple
+
     def close(self) -> None:
         """Close the body iterable, then run each callback; later calls do nothing.
 
