@@ -224,3 +224,26 @@ def test_contexts_pushed_while_closing_or_streaming_are_not_taken_as_abandoned()
     assert client.get("/").text == "ok"
     assert seen == ["/inner", "/while-closing", "/while-closing"]
     assert not has_request_context()
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["serves-as-app-context", "own-app-context"])
+def test_request_context_pushed_twice_tears_down_once_at_the_last_pop(override: bool) -> None:
+    class OwnContextApp(App):
+        def app_context(self) -> AppContext:
+            return AppContext(self)
+
+    app = OwnContextApp(__name__) if override else App(__name__)
+    torn: list[str] = []
+    app.teardown_request(lambda exc: torn.append("request"))
+    app.teardown_appcontext(lambda exc: torn.append("appcontext"))
+    ctx = app.test_request_context("/twice")
+    ctx.push()
+    ctx.push()
+    assert request.path == "/twice"
+    ctx.pop()
+    assert torn == [] and request.path == "/twice" and current_app.import_name == __name__
+    ctx.pop()
+    assert torn == ["request", "appcontext"]
+    assert not has_request_context() and not has_app_context()
+    with pytest.raises(RuntimeError, match="popped the wrong request context"):
+        ctx.pop()

@@ -753,7 +753,10 @@ class _RequestBody(ClosingIterator):
         ctx.handed_off = False  # hooks below may push contexts of their own
         request = ctx.request
         try:
-            ClosingIterator.close(self)
+            if self._callbacks or type(self._body) is not list:
+                ClosingIterator.close(self)
+            else:
+                self._closed = True  # PERF: nothing to close but the request
         finally:
             try:
                 ctx.pop(None)
