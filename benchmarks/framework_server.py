@@ -37,7 +37,6 @@ from benchmarks.server import CELL_ALIGN
 from benchmarks.server import CELL_HEADER
 from benchmarks.server import DEFAULT_THREADS
 from benchmarks.server import HOST
-from benchmarks.server import MAX_ROUNDS
 from benchmarks.server import RESULTS_FILE
 from benchmarks.server import RSS_SAMPLE_INTERVAL_S
 from benchmarks.server import SCENARIOS
@@ -46,14 +45,14 @@ from benchmarks.server import WRK_TIMEOUT
 from benchmarks.server import CellSummary
 from benchmarks.server import ServerSpec
 from benchmarks.server import Terminated
-from benchmarks.server import _duration
-from benchmarks.server import _int_between
 from benchmarks.server import _names
 from benchmarks.server import _select
+from benchmarks.server import add_placement_arguments
 from benchmarks.server import cell_columns
 from benchmarks.server import check_environment
 from benchmarks.server import run_guarded
 from benchmarks.server import run_notes
+from benchmarks.server import run_parser
 from benchmarks.server import server_specs
 from benchmarks.server import write_section
 
@@ -137,17 +136,10 @@ def report(table_rows: Sequence[Row], cells: dict[tuple[str, str], CellSummary],
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     names = [r.spec.name for r in rows(DEFAULT_THREADS)]
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--duration", type=_duration, default=10,
-                        help="seconds per measured wrk run (default 10)")
-    parser.add_argument("--rounds", type=_int_between(1, MAX_ROUNDS), default=3,
-                        metavar="N", help="interleaved rounds; medians are reported (default 3)")
+    parser = run_parser(__doc__)
     parser.add_argument("--rows", type=_names, default=None,
                         help=f"comma-separated subset of: {','.join(names)}")
-    parser.add_argument("--server-cpu", type=int, default=0, help="core for servers (default 0)")
-    parser.add_argument("--wrk-cpu", type=int, default=1, help="core for wrk (default 1)")
-    parser.add_argument("--write", action="store_true",
-                        help="replace this script's section in benchmarks/RESULTS.md")
+    add_placement_arguments(parser)
     # server.py's measure() reads the gthread thread count from here; kept at its default.
     parser.set_defaults(threads=DEFAULT_THREADS)
     return parser.parse_args(argv)

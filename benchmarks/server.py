@@ -712,14 +712,28 @@ def _select(kind: str, wanted: list[str] | None, available: list[str]) -> list[s
     return [name for name in available if name in wanted]
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command-line options."""
-    server_names = [s.name for s in server_specs(DEFAULT_THREADS)]
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser with the run options every wrk benchmark takes: --duration and --rounds."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--duration", type=_duration, default=10,
                         help="seconds per measured wrk run (default 10)")
     parser.add_argument("--rounds", type=_int_between(1, MAX_ROUNDS), default=3,
                         metavar="N", help="interleaved rounds; medians are reported (default 3)")
+    return parser
+
+
+def add_placement_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --server-cpu, --wrk-cpu and --write (the options that close every wrk benchmark's list)."""
+    parser.add_argument("--server-cpu", type=int, default=0, help="core for servers (default 0)")
+    parser.add_argument("--wrk-cpu", type=int, default=1, help="core for wrk (default 1)")
+    parser.add_argument("--write", action="store_true",
+                        help="replace this script's section in benchmarks/RESULTS.md")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    server_names = [s.name for s in server_specs(DEFAULT_THREADS)]
+    parser = run_parser(__doc__)
     parser.add_argument("--servers", type=_names, default=None,
                         help=f"comma-separated subset of: {','.join(server_names)}")
     parser.add_argument("--scenarios", type=_names, default=None,
@@ -727,10 +741,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=_int_between(1, 256), default=DEFAULT_THREADS,
                         metavar="N",
                         help="threads for gunicorn gthread and waitress (default 4); sluice runs its default")
-    parser.add_argument("--server-cpu", type=int, default=0, help="core for servers (default 0)")
-    parser.add_argument("--wrk-cpu", type=int, default=1, help="core for wrk (default 1)")
-    parser.add_argument("--write", action="store_true",
-                        help="replace this script's section in benchmarks/RESULTS.md")
+    add_placement_arguments(parser)
     return parser.parse_args(argv)
 
 
