@@ -40,6 +40,7 @@ from sluice.routing import Map
 from sluice.routing import RequestRedirect
 from sluice.routing import Rule
 from sluice.scaffold import RouteDecorators
+from sluice.scaffold import check_error_key
 from sluice.sessions import SESSION_DEFAULTS
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.testing import TestClient
@@ -321,7 +322,9 @@ class App(RouteDecorators):
 
         Raises:
             ValueError: an int that is not an error status.
+            TypeError: neither an int nor an exception class.
         """
+        check_error_key(code_or_exception)
 
         def decorator(func: F) -> F:
             self.register_error_handler(None, code_or_exception, func)
@@ -338,8 +341,7 @@ class App(RouteDecorators):
             ValueError: an int that is not an error status.
         """
         self._check_setup("an error handler")
-        if isinstance(code_or_exception, int) and not 400 <= code_or_exception <= 599:
-            raise ValueError(f"errorhandler({code_or_exception}): only 4xx and 5xx codes have handlers")
+        check_error_key(code_or_exception)
         self.error_handlers.setdefault(scope, {})[code_or_exception] = func
 
     def register_blueprint(self, blueprint: Any, **options: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from typing import TypeVar
 
 from sluice.scaffold import RouteDecorators
+from sluice.scaffold import check_error_key
 
 if TYPE_CHECKING:
     from sluice.app import App
@@ -92,7 +93,13 @@ class Blueprint(RouteDecorators):
         return func
 
     def errorhandler(self, code_or_exception: int | type[BaseException]) -> Callable[[F], F]:
-        """Handle an error raised in this blueprint's requests (before the app's handlers)."""
+        """Handle an error raised in this blueprint's requests (before the app's handlers).
+
+        Raises:
+            ValueError: an int that is not an error status.
+            TypeError: neither an int nor an exception class.
+        """
+        check_error_key(code_or_exception)
 
         def decorator(func: F) -> F:
             self.record(lambda s: s.app.register_error_handler(s.name, code_or_exception, func))

@@ -47,3 +47,21 @@ class RouteDecorators:
     def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
         """Register a DELETE view."""
         return self.route(rule, methods=["DELETE"], **options)
+
+
+def check_error_key(code_or_exception: object) -> None:
+    """Refuse what ``errorhandler()`` cannot handle, when it is called, not at the first error.
+
+    Raises:
+        ValueError: an int that is not a 4xx or 5xx status.
+        TypeError: neither an int nor an exception class.
+    """
+    if isinstance(code_or_exception, bool) or not isinstance(code_or_exception, (int, type)):
+        raise TypeError(
+            f"errorhandler({code_or_exception!r}): give a status code such as 404 or an exception class"
+        )
+    if isinstance(code_or_exception, int):
+        if not 400 <= code_or_exception <= 599:
+            raise ValueError(f"errorhandler({code_or_exception}): only 4xx and 5xx codes have handlers")
+    elif not issubclass(code_or_exception, BaseException):
+        raise TypeError(f"errorhandler({code_or_exception.__name__}): the class must be an exception class")

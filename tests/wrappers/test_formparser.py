@@ -81,3 +81,20 @@ def test_multipart_parser_truncated_file_part_rejected_and_closed() -> None:
     body = b'--b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\npartial'
     with pytest.raises(BadRequest, match="ends before its closing"):
         MultipartParser("b").parse(_reader(body, 4))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(b"--b\r\nno colon here\r\n\r\nv\r\n--b--", "header line has no ':'", id="header-without-colon"),
+        pytest.param(b"--b junk\r\n", "junk after a boundary delimiter", id="junk-after-delimiter"),
+        pytest.param(b"--b\r\n\r\nvalue\r\n--b--", "lacks 'Content-Disposition", id="no-headers"),
+        pytest.param(b'--b\r\nContent-Disposition: form-data; name="a"\r\n', "ends inside a part's headers", id="ends-in-headers"),
+        pytest.param(b"--b\r\nX\x01: y\r\n\r\nv\r\n--b--", "header is malformed", id="control-character-in-name"),
+        pytest.param(b"--b", "ends early", id="ends-after-first-delimiter"),
+    ],
+)
+@pytest.mark.parametrize("step", [1, 64 * 1024], ids=["bytewise", "whole"])
+def test_multipart_parser_malformed_bodies_say_what_is_wrong(body: bytes, message: str, step: int) -> None:
+    with pytest.raises(BadRequest, match=message):
+        MultipartParser("b").parse(_reader(body, step))

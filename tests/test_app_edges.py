@@ -1,0 +1,156 @@
+"""Edge cases of the App: registration mistakes, odd return values, subrequests, custom errors."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import pytest
+
+from sluice.app import App
+from sluice.blueprints import Blueprint
+from sluice.errors import HTTPError
+from sluice.errors import MethodNotAllowed
+from sluice.testing import TestClient
+from sluice.wrappers.request import Request
+from sluice.wrappers.response import Response
+from tests.validated import validated_client
+
+
+def test_config_from_object_dotted_name_and_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("cfgmod")
+    module.SETTINGS = type("Settings", (), {"ANSWER": 42, "lower": "skipped"})  # type: ignore[attr-defined]
+    module.TOP = "level"  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "cfgmod", module)
+    app = App(__name__)
+    app.config.from_object("cfgmod.SETTINGS")
+    app.config.from_object("cfgmod")
+    assert app.config["ANSWER"] == 42 and app.config["TOP"] == "level" and "lower" not in app.config
+    with pytest.raises(ImportError):
+        app.config.from_object("no_such_module_here.X")
+
+
+def test_registration_mistakes_say_what_to_do() -> None:
+    app = App(__name__)
+    with pytest.raises(ValueError, match="needs an endpoint or a view function"):
+        app.add_url_rule("/x")
+
+    def first() -> str:
+        return "1"
+
+    def second() -> str:
+        return "2"
+
+    app.add_url_rule("/a", "same", first)
+    with pytest.raises(ValueError, match="endpoint 'same' is already used by .*first; give this view another endpoint="):
+        app.add_url_rule("/b", "same", second)
+    with pytest.raises(ValueError, match=r"errorhandler\(200\): only 4xx and 5xx codes have handlers"):
+        app.errorhandler(200)
+    with pytest.raises(TypeError, match=r"errorhandler\('404'\): give a status code such as 404"):
+        app.errorhandler("404")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"errorhandler\(dict\): the class must be an exception class"):
+        app.errorhandler(dict)  # type: ignore[arg-type]
+    bp = Blueprint("bp", __name__)
+    with pytest.raises(ValueError, match=r"errorhandler\(302\)"):
+        bp.errorhandler(302)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param(("body", 200, {}, "extra"), "a tuple of 4 items", id="long-tuple"),
+        pytest.param(42, "a view returned int", id="int"),
+        pytest.param(object(), "a view returned object", id="object"),
+    ],
+)
+def test_unsupported_return_values_are_type_errors(value: Any, message: str) -> None:
+    app = App(__name__)
+    app.testing = True
+    app.add_url_rule("/", "index", lambda: value)
+    with pytest.raises(TypeError, match=message):
+        TestClient(app).get("/")
+
+
+def test_response_in_a_tuple_gets_the_status_and_headers() -> None:
+    app = App(__name__)
+    app.add_url_rule("/", "index", lambda: (Response("made", mimetype="text/plain"), 201, {"X-A": "1"}))
+    r = validated_client(app).get("/")
+    assert (r.status_code, r.text, r.headers["X-A"], r.headers["Content-Type"]) == (
+        201,
+        "made",
+        "1",
+        "text/plain; charset=utf-8",
+    )
+
+
+def test_invoke_subrequest_with_a_request_object_runs_callbacks_and_tears_down() -> None:
+    app = App(__name__)
+    events: list[str] = []
+    app.teardown_request(lambda exc: events.append(f"teardown {type(exc).__name__ if exc else None}"))
+
+    @app.get("/inner")
+    def inner() -> str:
+        return "inner"
+
+    @app.get("/broken")
+    def broken() -> str:
+        raise RuntimeError("inner failure")
+
+    app.testing = True
+    environ = app.test_client().build_environ("/inner")
+    request = Request(environ)
+    request.add_response_callback(lambda rq, rs: events.append(f"response {rs.status_code}"))
+    request.add_finished_callback(lambda rq: events.append("finished"))
+    response = app.invoke_subrequest(request)
+    assert response.data == b"inner"
+    assert events == ["response 200", "teardown None", "finished"]
+
+    events.clear()
+    failing = Request(app.test_client().build_environ("/broken"))
+    failing.add_finished_callback(lambda rq: events.append("finished"))
+    with pytest.raises(RuntimeError, match="inner failure"):
+        app.invoke_subrequest(failing)
+    assert events == ["teardown RuntimeError", "finished"]
+
+
+class Teapot(HTTPError):
+    """An HTTPError outside sluice's own classes, with a code that has none."""
+
+    code = 418
+    description = "I refuse to brew coffee."
+
+
+class OddNotFound(HTTPError):
+    """A 404 that does not derive from NotFound."""
+
+    code = 404
+    description = "Odd."
+
+
+def test_custom_http_errors_render_and_reach_code_handlers() -> None:
+    app = App(__name__)
+    app.errorhandler(404)(lambda exc: (f"handled {type(exc).__name__}", 404))
+
+    @app.get("/teapot")
+    def teapot() -> str:
+        raise Teapot()
+
+    @app.get("/odd")
+    def odd() -> str:
+        raise OddNotFound()
+
+    client = validated_client(app)
+    r = client.get("/teapot")
+    assert r.status_code == 418 and "I refuse to brew coffee." in r.text
+    assert client.get("/odd").text == "handled OddNotFound"
+
+
+def test_method_not_allowed_without_methods_gets_allow_from_the_url_map() -> None:
+    app = App(__name__)
+
+    @app.route("/thing", methods=["GET", "PUT"])
+    def thing() -> str:
+        raise MethodNotAllowed()
+
+    r = validated_client(app).get("/thing")
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
