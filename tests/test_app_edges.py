@@ -9,6 +9,8 @@ import pytest
 
 from sluice.app import App
 from sluice.blueprints import Blueprint
+from sluice.ctx import has_request_context
+from sluice.ctx import request
 from sluice.errors import HTTPError
 from sluice.errors import MethodNotAllowed
 from sluice.testing import TestClient
@@ -154,3 +156,27 @@ def test_method_not_allowed_without_methods_gets_allow_from_the_url_map() -> Non
 
     r = validated_client(app).get("/thing")
     assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+
+
+def test_failing_close_callback_still_ends_the_request() -> None:
+    app = App(__name__)
+    events: list[str] = []
+    app.teardown_request(lambda exc: events.append("teardown"))
+
+    @app.get("/")
+    def index() -> Response:
+        response = Response("ok")
+
+        @response.call_on_close
+        def broken() -> None:
+            raise ValueError("close callback failed")
+
+        request.add_finished_callback(lambda rq: events.append("finished"))
+        return response
+
+    start = lambda status, headers, exc_info=None: None  # noqa: E731
+    body = app(app.test_client().build_environ("/"), start)
+    assert b"".join(body) == b"ok"
+    with pytest.raises(ValueError, match="close callback failed"):
+        body.close()  # type: ignore[attr-defined]
+    assert events == ["teardown", "finished"] and not has_request_context()

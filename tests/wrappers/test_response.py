@@ -193,3 +193,64 @@ def test_from_text_same_as_constructor(text: str) -> None:
             slow.data,
         )
     assert Plain.from_text("x").content_type == "text/plain; charset=utf-8"
+
+
+def test_close_runs_every_step_and_raises_the_first_error() -> None:
+    ran: list[str] = []
+
+    class Body:
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"x"
+
+        def close(self) -> None:
+            ran.append("body")
+            raise ValueError("body close failed")
+
+    response = Response(Body())
+
+    @response.call_on_close
+    def first() -> None:
+        ran.append("first")
+        raise KeyError("callback failed")
+
+    response.call_on_close(lambda: ran.append("second"))
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return lambda data: None
+
+    iterable = response(_environ(), start_response)
+    assert b"".join(iterable) == b"x"
+    with pytest.raises(ValueError, match="body close failed"):
+        iterable.close()
+    assert ran == ["body", "first", "second"]
+    iterable.close()  # a second close does nothing
+    assert ran == ["body", "first", "second"]
+
+
+def test_list_body_with_str_chunks_is_encoded() -> None:
+    status, headers, body = _serve(Response(["é", b"!"]))
+    assert body == "é!".encode() and "Content-Length" not in dict(headers)
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "message"),
+    [
+        pytest.param(99, ValueError, "from 100 to 999", id="int-too-small"),
+        pytest.param(True, ValueError, "from 100 to 999", id="bool"),
+        pytest.param(2.0, TypeError, "int or a str, not float", id="float"),
+        pytest.param("20 OK", ValueError, "three-digit code", id="two-digits"),
+        pytest.param("200 O\nK", ValueError, "control character", id="newline-in-reason"),
+    ],
+)
+def test_bad_status_refused(status: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        Response("x", status=status)
+
+
+def test_set_data_refuses_other_types_and_headers_can_be_replaced() -> None:
+    response = Response("x")
+    with pytest.raises(TypeError, match="must be str or bytes, not int"):
+        response.set_data(1)  # type: ignore[arg-type]
+    response.headers = {"X-Only": "1"}
+    assert list(response.headers) == [("X-Only", "1")]
+    with pytest.raises(ValueError, match="control character"):
+        response.headers = [("X-Bad", "a\r\nb")]
