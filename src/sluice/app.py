@@ -544,7 +544,8 @@ class App(RouteDecorators):
                         raise RuntimeError(
                             f"no view function for endpoint {rule.endpoint!r}; pass view_func= to add_url_rule"
                         )
-                    rv = view(**request.view_args)  # type: ignore[arg-type]
+                    view_args = request.view_args
+                    rv = view(**view_args) if view_args else view()  # PERF: no empty **{}
             # PERF: the common return values skip make_response's rule list.
             if type(rv) is str:
                 response = self.response_class.from_text(rv) if self._plain_response else self.response_class(rv)
