@@ -7,9 +7,12 @@ each ``set()`` and ``pop()`` resets it, which restores whatever was active
 before, so contexts nest. The module-level ``current_app``, ``g``,
 ``request`` and ``session`` objects are proxies that look the context up on
 every use; outside a context they raise ``RuntimeError`` with a message that
-says how to get one. As in Flask, pushing a request context pushes an
-application context first when none for the same app is active, and reuses
-an active one.
+says how to get one. As in Flask, pushing a request context provides an
+application context when none for the same app is active, and reuses an
+active one; unless the app supplies its own ``AppContext`` factory, the
+request context itself serves as that application context (its own ``g``,
+teardown_appcontext hooks and appcontext signals at its last pop), which
+saves an object and a push per request. The session is opened on first use.
 """
 
 from __future__ import annotations
