@@ -180,3 +180,33 @@ def test_failing_close_callback_still_ends_the_request() -> None:
     with pytest.raises(ValueError, match="close callback failed"):
         body.close()  # type: ignore[attr-defined]
     assert events == ["teardown", "finished"] and not has_request_context()
+
+
+def test_body_limits_from_config_apply_to_requests() -> None:
+    app = App(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=10, MAX_FORM_PARTS=2)
+
+    @app.post("/echo")
+    def echo() -> str:
+        return str(request.get_data(as_text=True))
+
+    @app.post("/form")
+    def form() -> dict[str, Any]:
+        return request.form.to_dict()
+
+    client = validated_client(app)
+    assert client.post("/echo", data=b"0123456789").text == "0123456789"
+    too_big = client.post("/echo", data=b"0123456789A")
+    assert too_big.status_code == 413 and "limit is 10" in too_big.text
+    assert client.post("/form", data={"a": "1", "b": "2"}).get_json() == {"a": "1", "b": "2"}
+    assert client.post("/form", data={"a": "1", "b": "2", "c": "3"}).status_code == 413
+    with app.test_request_context("/echo", method="POST", data=b"x"):
+        assert request.max_content_length == 10 and request.max_form_parts == 2
+
+
+def test_bad_body_limit_in_config_explains() -> None:
+    app = App(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = "10m"
+    app.add_url_rule("/", "index", lambda: "ok")
+    with pytest.raises(ValueError, match="MAX_CONTENT_LENGTH.*give a number of bytes"):
+        TestClient(app).get("/")

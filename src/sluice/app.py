@@ -74,7 +74,18 @@ _DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": [],
     "JSON_SORT_KEYS": False,
+    # Request body limits, as Flask names them (None: no limit); read when
+    # the app starts serving.
+    "MAX_CONTENT_LENGTH": None,
+    "MAX_FORM_MEMORY_SIZE": 500_000,
+    "MAX_FORM_PARTS": 1000,
     **SESSION_DEFAULTS,
+}
+# Config key -> the Request attribute it sets.
+_REQUEST_LIMITS = {
+    "MAX_CONTENT_LENGTH": "max_content_length",
+    "MAX_FORM_MEMORY_SIZE": "max_form_memory_size",
+    "MAX_FORM_PARTS": "max_form_parts",
 }
 
 
@@ -174,6 +185,7 @@ class App(RouteDecorators):
         self._has_after = False
         self._lazy_session = False
         self._plain_response = False
+        self._request_limits: tuple[tuple[str, int | None], ...] = ()
         self._startup_lock = threading.RLock()
         self._started = False
 
@@ -390,7 +402,23 @@ class App(RouteDecorators):
         # neither used the session nor sent a cookie, so it is opened lazily.
         self._lazy_session = type(self.session_interface) is SignedCookieSessionInterface
         self._plain_response = self.response_class.__init__ is Response.__init__
+        self._request_limits = self._limits_from_config()
         self._frozen = True
+
+    def _limits_from_config(self) -> tuple[tuple[str, int | None], ...]:
+        """The Request attributes the config sets to other values than the request class has.
+
+        Raises:
+            ValueError: a limit that is neither None nor a non-negative int.
+        """
+        limits = []
+        for key, attribute in _REQUEST_LIMITS.items():
+            value = self.config.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"config[{key!r}] = {value!r}: give a number of bytes (or parts), or None for no limit")
+            if value != getattr(self.request_class, attribute):
+                limits.append((attribute, value))
+        return tuple(limits)
 
     def app_context(self) -> AppContext:
         """Return an application context (use as ``with app.app_context():``)."""
@@ -398,7 +426,7 @@ class App(RouteDecorators):
 
     def request_context(self, environ: WSGIEnviron) -> RequestContext:
         """Return the request context for ``environ``."""
-        return RequestContext(self, self.request_class(environ), self._app_context_factory)
+        return RequestContext(self, self._new_request(environ), self._app_context_factory)
 
     def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (see :class:`TestClient.open`)."""
@@ -408,6 +436,13 @@ class App(RouteDecorators):
     def test_client(self) -> TestClient:
         """Return a :class:`sluice.testing.TestClient` for this app."""
         return TestClient(self)
+
+    def _new_request(self, environ: WSGIEnviron) -> Request:
+        """Build the request, with the body limits of the config when they differ from the class's."""
+        request = self.request_class(environ)
+        for name, value in self._request_limits if self._frozen else self._limits_from_config():
+            setattr(request, name, value)
+        return request
 
     def open_session(self, request: Request) -> Any:
         """Open the session of ``request`` with :attr:`session_interface` (on first use of ``session``)."""
@@ -447,7 +482,7 @@ class App(RouteDecorators):
         """The WSGI entry point; ``app.wsgi_app = Middleware(app.wsgi_app)`` wraps it."""
         if not self._started:
             self._start()
-        request = self.request_class(environ)
+        request = self._new_request(environ)
         ctx = RequestContext(self, request, self._app_context_factory)
         ctx.push()
         try:
@@ -502,7 +537,7 @@ class App(RouteDecorators):
                 {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "CONTENT_LENGTH": "0"}
             )
             environ.pop("CONTENT_TYPE", None)
-            request = self.request_class(environ)
+            request = self._new_request(environ)
         else:
             request = request_or_path
         self.freeze()
