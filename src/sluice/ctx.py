@@ -202,14 +202,6 @@ class RequestContext(_Context):
     #: True once the session was opened (read or assigned).
     session_opened = False
     _session: Any = None
-    # The latest push: its request token and what it pushed for the
-    # application context (a token when this context serves as one, an
-    # AppContext, or None); earlier pushes of a nested push wait in _outer.
-    # PERF: no list per request for the common single push.
-    _depth = 0
-    _token: Token[RequestContext]
-    _pushed: Token[_AnyAppContext] | AppContext | None = None
-    _outer: list[tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | None]]
 
     def __init__(
         self, app: AppLike, request: Any, app_context: Callable[[], AppContext] | None = None
@@ -217,6 +209,8 @@ class RequestContext(_Context):
         self.app = app
         self.request = request
         self._app_context = app_context
+        # One (request token, what was pushed for the application context) per push.
+        self._pushes: list[tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | None]] = []
 
     @property
     def session(self) -> Any:
@@ -255,14 +249,7 @@ class RequestContext(_Context):
             else:
                 pushed = self._app_context()
                 pushed.push()
-        token = _cv_request.set(self)
-        if self._depth:
-            if self._depth == 1:
-                self._outer = []
-            self._outer.append((self._token, self._pushed))
-        self._token = token
-        self._pushed = pushed
-        self._depth += 1
+        self._pushes.append((_cv_request.set(self), pushed))
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Deactivate; the last pop runs teardown hooks, always, even if one raises.
@@ -270,17 +257,14 @@ class RequestContext(_Context):
         Raises:
             RuntimeError: this context is not the active one.
         """
-        depth = self._depth
-        if not depth or _cv_request.get(None) is not self:
+        pushes = self._pushes
+        if not pushes or _cv_request.get(None) is not self:
             raise RuntimeError(f"popped the wrong request context ({self!r} is not the active one)")
         try:
-            if depth == 1:
+            if len(pushes) == 1:
                 self.app.do_teardown_request(exc)
         finally:
-            token, pushed = self._token, self._pushed
-            self._depth = depth - 1
-            if depth > 1:
-                self._token, self._pushed = self._outer.pop()
+            token, pushed = pushes.pop()
             _cv_request.reset(token)
             if isinstance(pushed, AppContext):
                 pushed.pop(exc)
