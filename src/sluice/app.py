@@ -482,10 +482,8 @@ class App(RouteDecorators):
         """The WSGI entry point; ``app.wsgi_app = Middleware(app.wsgi_app)`` wraps it."""
         if not self._started:
             self._start()
-        request = self.request_class(environ)
-        if self._request_limits:  # PERF: _new_request() inlined for the common case
-            for name, value in self._request_limits:
-                setattr(request, name, value)
+        # PERF: without configured limits, no call to _new_request().
+        request = self._new_request(environ) if self._request_limits else self.request_class(environ)
         ctx = RequestContext(self, request, self._app_context_factory)
         ctx.push()
         try:
