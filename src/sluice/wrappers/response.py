@@ -58,7 +58,7 @@ def _status_line(code: int) -> str:
 @lru_cache(maxsize=64)
 def _content_type_for(mimetype: str) -> str:
     """``Content-Type`` for ``mimetype``, charset added, checked once per distinct value."""
-    return check_value("Content-Type", _with_charset(mimetype))
+    return _checked_content_type(_with_charset(mimetype))
 
 
 @lru_cache(maxsize=64)
@@ -155,6 +155,8 @@ class Response:
         content_type: str | None = None,
     ) -> None:
         if type(status) is int and status in _STATUS_LINES:
+            # PERF: a known code needs no checks; a call to the status setter
+            # costs JSON and error responses 0.2-0.3 µs (benchmarks/framework.py).
             self._status_code = status
             self._status = _STATUS_LINES[status]
         else:
