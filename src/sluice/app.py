@@ -47,6 +47,7 @@ from sluice.testing import TestClient
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import ClosingIterator
 from sluice.wrappers.response import Response
+from sluice.wrappers.response import _content_type_for
 from sluice.wrappers.response import call_wsgi_app
 
 log = logging.getLogger("sluice.app")
@@ -185,6 +186,7 @@ class App(RouteDecorators):
         self._has_after = False
         self._lazy_session = False
         self._plain_response = False
+        self._direct = False
         self._request_limits: tuple[tuple[str, int | None], ...] = ()
         self._startup_lock = threading.RLock()
         self._started = False
@@ -403,6 +405,15 @@ class App(RouteDecorators):
         self._lazy_session = type(self.session_interface) is SignedCookieSessionInterface
         self._plain_response = self.response_class.__init__ is Response.__init__
         self._request_limits = self._limits_from_config()
+        # What wsgi_app may do without calling self._handler: no middleware
+        # wraps it, and no after hook or custom session interface or response
+        # class can need the Response of a str or bytes view.
+        self._direct = (
+            handler == self._dispatch_with_errors
+            and not self._has_after
+            and self._lazy_session
+            and self.response_class is Response
+        )
         self._frozen = True
 
     def _limits_from_config(self) -> tuple[tuple[str, int | None], ...]:
@@ -492,7 +503,41 @@ class App(RouteDecorators):
                 ctx.session  # noqa: B018 - opened when the request starts, as the interface may expect
             if _request_started.receivers:
                 _request_started.send(self)
-            response = self._handler(request)
+            if self._direct:
+                # No middleware, no after_request hooks, the default session
+                # interface and response class: the view's value is known
+                # here, before any Response exists.
+                try:
+                    rv = self._view_result(request, ctx)
+                except Exception as exc:
+                    rv = self._handle_exception(exc)
+                if (
+                    (type(rv) is str or type(rv) is bytes)
+                    and not ctx.after_request_functions
+                    and not ctx.session_opened
+                    and not request.response_callbacks
+                    and not _request_finished.receivers
+                    and "HTTP_COOKIE" not in environ
+                ):
+                    # PERF: nothing can observe a Response object, so none is
+                    # built: the head of Response(rv) goes out as it would
+                    # (benchmarks/RESULTS.md, "Framework hot path").
+                    data = rv.encode("utf-8") if isinstance(rv, str) else rv
+                    start_response(
+                        "200 OK",
+                        [
+                            ("Content-Type", _content_type_for(Response.default_mimetype)),
+                            ("Content-Length", str(len(data))),
+                        ],
+                    )
+                    chunks = [data]
+                    body = _RequestBody((), chunks, ()) if request.method == "HEAD" else _RequestBody(chunks, chunks, ())
+                    body._state = (ctx, self, None)
+                    ctx.handed_off = True
+                    return body
+                response = self._finish_view(rv, request, ctx)
+            else:
+                response = self._handler(request)
             for callback in request.response_callbacks:
                 callback(request, response)
             if _request_finished.receivers:
@@ -567,21 +612,31 @@ class App(RouteDecorators):
         """The innermost handler: hooks and view, errors turned into responses, after hooks."""
         ctx = _cv_request.get()
         try:
-            rv = self._run_before_hooks(request, ctx) if self._has_before else None
-            if rv is None:
-                if ctx.routing_exception is not None:
-                    raise ctx.routing_exception
-                rule = ctx.url_rule
-                if rule.provide_automatic_options and request.method == "OPTIONS":
-                    rv = self._automatic_options(request)
-                else:
-                    view = self.view_functions.get(rule.endpoint)
-                    if view is None:
-                        raise RuntimeError(
-                            f"no view function for endpoint {rule.endpoint!r}; pass view_func= to add_url_rule"
-                        )
-                    view_args = request.view_args
-                    rv = view(**view_args) if view_args else view()  # PERF: no empty **{}
+            rv = self._view_result(request, ctx)
+        except Exception as exc:
+            rv = self._handle_exception(exc)
+        return self._finish_view(rv, request, ctx)
+
+    def _view_result(self, request: Request, ctx: RequestContext) -> Any:
+        """What the before_request hooks or the view return (routing errors raised, automatic OPTIONS answered)."""
+        if self._has_before:
+            rv = self._run_before_hooks(request, ctx)
+            if rv is not None:
+                return rv
+        if ctx.routing_exception is not None:
+            raise ctx.routing_exception
+        rule = ctx.url_rule
+        if rule.provide_automatic_options and request.method == "OPTIONS":
+            return self._automatic_options(request)
+        view = self.view_functions.get(rule.endpoint)
+        if view is None:
+            raise RuntimeError(f"no view function for endpoint {rule.endpoint!r}; pass view_func= to add_url_rule")
+        view_args = request.view_args
+        return view(**view_args) if view_args else view()  # PERF: no empty **{}
+
+    def _finish_view(self, rv: Any, request: Request, ctx: RequestContext) -> Response:
+        """Turn ``rv`` into the response (a failure handled as the view's), run after hooks, save the session."""
+        try:
             # PERF: the common return values skip make_response's rule list.
             if type(rv) is str:
                 response = self.response_class.from_text(rv) if self._plain_response else self.response_class(rv)
@@ -783,7 +838,7 @@ class _RequestBody(ClosingIterator):
 
     __slots__ = ("_state",)
 
-    _state: tuple[RequestContext, App, Response]
+    _state: tuple[RequestContext, App, Response | None]
 
     def close(self) -> None:
         if self._closed:
@@ -807,4 +862,6 @@ class _RequestBody(ClosingIterator):
                     # Upload temp files go with the request.
                     request.close()
                     if _response_closed.receivers:
+                        if response is None:  # wsgi_app built none; the receiver gets its equal
+                            response = app.response_class(self._body[0])  # type: ignore[index]
                         _response_closed.send(app, response=response)
