@@ -11,6 +11,7 @@ cannot pass by both sides taking the same one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,17 @@ from sluice.wrappers.response import Response
 from sluice.wrappers.response import call_wsgi_app
 from tests.validated import validated_client
 
-BODIES: list[str | bytes] = ["hello", "", "h\u00e9llo \u2603 \U0001f600", b"raw \x00\xff bytes", "x" * 70_000]
+BODIES: list[Any] = [
+    "hello",
+    "",
+    "h\u00e9llo \u2603 \U0001f600",
+    b"raw \x00\xff bytes",
+    "x" * 70_000,
+    {"b": 1, "a": ["\u00e9", None, 1.5]},
+    [1, {"z": True}],
+    {},
+]
+BODY_IDS = ["ascii", "empty", "non-ascii", "bytes", "70k", "dict", "list", "empty-dict"]
 
 
 def _environ(path: str = "/", method: str = "GET", **extra: Any) -> dict[str, Any]:
@@ -36,11 +47,12 @@ def _environ(path: str = "/", method: str = "GET", **extra: Any) -> dict[str, An
     return environ
 
 
-def _app(body: str | bytes, *, through_response: bool) -> App:
-    app = App(__name__)
+def _app(body: Any, *, through_response: bool, sort_keys: bool = True) -> App:
+    app = App("forced" if through_response else "direct")
+    app.config["JSON_SORT_KEYS"] = sort_keys
 
     @app.route("/", methods=["GET", "POST"])
-    def view() -> str | bytes:
+    def view() -> Any:
         return body
 
     if through_response:
@@ -72,22 +84,49 @@ def responses_built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return built
 
 
+@pytest.mark.parametrize("sort_keys", [True, False])
 @pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
-@pytest.mark.parametrize("body", BODIES, ids=["ascii", "empty", "non-ascii", "bytes", "70k"])
+@pytest.mark.parametrize("body", BODIES, ids=BODY_IDS)
 def test_direct_answer_is_the_response_paths_answer(
-    body: str | bytes, method: str, responses_built: list[str]
+    body: Any, method: str, sort_keys: bool, responses_built: list[str]
 ) -> None:
-    direct = call_wsgi_app(_app(body, through_response=False), _environ(method=method))
+    direct = call_wsgi_app(_app(body, through_response=False, sort_keys=sort_keys), _environ(method=method))
     assert responses_built == []  # the direct path built no Response
-    forced = call_wsgi_app(_app(body, through_response=True), _environ(method=method))
+    forced = call_wsgi_app(_app(body, through_response=True, sort_keys=sort_keys), _environ(method=method))
     assert responses_built  # and the forced path did
     assert direct == forced
-    data = body.encode() if isinstance(body, str) else body
+    if isinstance(body, (dict, list)):
+        data = json.dumps(body, sort_keys=sort_keys, separators=(",", ":")).encode()
+        content_type = "application/json"
+    else:
+        data = body.encode() if isinstance(body, str) else body
+        content_type = "text/html; charset=utf-8"
     assert direct == (
         "200 OK",
-        [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))],
+        [("Content-Type", content_type), ("Content-Length", str(len(data)))],
         b"" if method == "HEAD" else data,
     )
+
+
+def test_unserializable_json_is_the_views_error_on_both_paths(caplog: pytest.LogCaptureFixture) -> None:
+    direct = call_wsgi_app(_app({"when": object()}, through_response=False), _environ())
+    forced = call_wsgi_app(_app({"when": object()}, through_response=True), _environ())
+    assert direct == forced and direct[0] == "500 Internal Server Error"
+    assert caplog.text.count("Exception on GET /") == 2
+
+
+def test_an_overridden_make_response_sees_every_value() -> None:
+    class Tagged(App):
+        def make_response(self, rv: Any) -> Response:
+            response = super().make_response(rv)
+            response.headers.set("X-Made", type(rv).__name__)
+            return response
+
+    app = Tagged(__name__)
+    app.add_url_rule("/text", "text", lambda: "t")
+    app.add_url_rule("/json", "json", lambda: {"a": 1})
+    client = validated_client(app)
+    assert [client.get(path).headers["X-Made"] for path in ("/text", "/json")] == ["str", "dict"]
 
 
 def test_direct_answer_passes_the_wsgi_validator() -> None:
@@ -161,19 +200,26 @@ def test_request_ends_when_the_server_closes_the_body(through_response: bool) ->
     ]
 
 
-def test_response_closed_receiver_gets_a_response_equal_to_the_answer() -> None:
-    app = _app("h\u00e9llo", through_response=False)
-    seen: list[tuple[int, str, bytes]] = []
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("body", ["h\u00e9llo", {"a": 1}], ids=["text", "json"])
+def test_response_closed_receiver_gets_a_response_equal_to_the_answer(body: Any, method: str) -> None:
+    seen: dict[str, Any] = {}
 
     def receiver(sender: App, response: Response) -> None:
-        seen.append((response.status_code, response.headers["Content-Type"], response.get_data()))
+        seen[sender.import_name] = (response.status, response.headers.to_wsgi_list(), response.get_data())
 
-    signals.response_closed.connect(receiver, app)
-    try:
-        status, _, data = call_wsgi_app(app, _environ())
-    finally:
-        signals.response_closed.disconnect(receiver, app)
-    assert status == "200 OK" and seen == [(200, "text/html; charset=utf-8", data)]
+    answers = {}
+    for through_response in (False, True):
+        app = _app(body, through_response=through_response)
+        signals.response_closed.connect(receiver, app)
+        try:
+            answers[app.import_name] = call_wsgi_app(app, _environ(method=method))
+        finally:
+            signals.response_closed.disconnect(receiver, app)
+    assert seen["direct"] == seen["forced"]
+    status, headers, data = seen["direct"]
+    assert (status, headers) == answers["direct"][:2]
+    assert data == answers["direct"][2] or method == "HEAD"
 
 
 def _observed(observer: str) -> tuple[App, dict[str, Any]]:

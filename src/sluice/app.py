@@ -403,16 +403,22 @@ class App(RouteDecorators):
         # The default session interface writes nothing for a request that
         # neither used the session nor sent a cookie, so it is opened lazily.
         self._lazy_session = type(self.session_interface) is SignedCookieSessionInterface
-        self._plain_response = self.response_class.__init__ is Response.__init__
+        # A str is made a response without make_response() only when
+        # neither it nor the response class's constructor was overridden.
+        self._plain_response = (
+            self.response_class.__init__ is Response.__init__ and type(self).make_response is App.make_response
+        )
         self._request_limits = self._limits_from_config()
-        # What wsgi_app may do without calling self._handler: no middleware
-        # wraps it, and no after hook or custom session interface or response
-        # class can need the Response of a str or bytes view.
+        # wsgi_app may dispatch without self._handler when no middleware
+        # wraps it, and answer a str, bytes, dict or list without a Response
+        # when no after hook, custom session interface, response class or
+        # make_response() could need one.
         self._direct = (
             handler == self._dispatch_with_errors
             and not self._has_after
             and self._lazy_session
             and self.response_class is Response
+            and type(self).make_response is App.make_response
         )
         self._frozen = True
 
@@ -511,8 +517,9 @@ class App(RouteDecorators):
                     rv = self._view_result(request, ctx)
                 except Exception as exc:
                     rv = self._handle_exception(exc)
+                kind = type(rv)
                 if (
-                    (type(rv) is str or type(rv) is bytes)
+                    (kind is str or kind is dict or kind is bytes or kind is list)
                     and not ctx.after_request_functions
                     and not ctx.session_opened
                     and not request.response_callbacks
@@ -520,21 +527,31 @@ class App(RouteDecorators):
                     and "HTTP_COOKIE" not in environ
                 ):
                     # PERF: nothing can observe a Response object, so none is
-                    # built: the head of Response(rv) goes out as it would
-                    # (benchmarks/RESULTS.md, "Framework hot path").
-                    data = rv.encode("utf-8") if isinstance(rv, str) else rv
-                    start_response(
-                        "200 OK",
-                        [
-                            ("Content-Type", _content_type_for(Response.default_mimetype)),
-                            ("Content-Length", str(len(data))),
-                        ],
-                    )
-                    chunks = [data]
-                    body = _RequestBody((), chunks, ()) if request.method == "HEAD" else _RequestBody(chunks, chunks, ())
-                    body._state = (ctx, self, None)
-                    ctx.handed_off = True
-                    return body
+                    # built; the head and body are those of make_response(rv)
+                    # (tests/test_app_direct.py; benchmarks/RESULTS.md,
+                    # "Framework hot path").
+                    data: bytes | None = None
+                    if kind is str:
+                        data = rv.encode("utf-8")
+                        content_type = _content_type_for(Response.default_mimetype)
+                    elif kind is bytes:
+                        data = rv
+                        content_type = _content_type_for(Response.default_mimetype)
+                    else:
+                        try:
+                            text = json.dumps(rv, sort_keys=self.config["JSON_SORT_KEYS"], separators=(",", ":"))
+                        except Exception:  # noqa: S110 - _finish_view handles it as the view's error
+                            pass
+                        else:
+                            data = text.encode("utf-8")
+                            content_type = _content_type_for("application/json")
+                    if data is not None:
+                        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+                        direct = _DirectBody(() if request.method == "HEAD" else (data,))
+                        direct._ctx = ctx
+                        direct._answer = (content_type, data)
+                        ctx.handed_off = True
+                        return direct
                 response = self._finish_view(rv, request, ctx)
             else:
                 response = self._handler(request)
@@ -638,8 +655,8 @@ class App(RouteDecorators):
         """Turn ``rv`` into the response (a failure handled as the view's), run after hooks, save the session."""
         try:
             # PERF: the common return values skip make_response's rule list.
-            if type(rv) is str:
-                response = self.response_class.from_text(rv) if self._plain_response else self.response_class(rv)
+            if type(rv) is str and self._plain_response:
+                response = self.response_class.from_text(rv)
             elif isinstance(rv, Response):
                 response = rv
             else:
@@ -838,7 +855,7 @@ class _RequestBody(ClosingIterator):
 
     __slots__ = ("_state",)
 
-    _state: tuple[RequestContext, App, Response | None]
+    _state: tuple[RequestContext, App, Response]
 
     def close(self) -> None:
         if self._closed:
@@ -862,6 +879,37 @@ class _RequestBody(ClosingIterator):
                     # Upload temp files go with the request.
                     request.close()
                     if _response_closed.receivers:
-                        if response is None:  # wsgi_app built none; the receiver gets its equal
-                            response = app.response_class(self._body[0])  # type: ignore[index]
                         _response_closed.send(app, response=response)
+
+
+class _DirectBody(list):  # type: ignore[type-arg]
+    """The body of a response that wsgi_app answered without a Response (a list of one chunk, none for HEAD).
+
+    A list, so a server iterates it at C speed and may treat it as
+    buffered; ``close()`` ends the request as :class:`_RequestBody` does.
+    """
+
+    __slots__ = ("_ctx", "_answer")
+
+    _ctx: RequestContext | None
+    _answer: tuple[str, bytes]  # the content type and the body, HEAD or not
+
+    def close(self) -> None:
+        ctx = self._ctx
+        if ctx is None:
+            return
+        self._ctx = None
+        ctx.handed_off = False  # hooks below may push contexts of their own
+        request = ctx.request
+        try:
+            ctx.pop(None)
+        finally:
+            try:
+                for callback in request.finished_callbacks:
+                    callback(request)
+            finally:
+                request.close()
+                if _response_closed.receivers:
+                    # The receiver gets a Response equal to what was sent.
+                    content_type, data = self._answer
+                    _response_closed.send(ctx.app, response=Response(data, content_type=content_type))
