@@ -444,8 +444,13 @@ def run_build(framework: Framework) -> tuple[float, float]:
     Raises:
         RuntimeError: the interpreter failed; the message has its stderr.
     """
+    # The warm-up must be able to write bytecode caches, as an installed
+    # package has them: with PYTHONDONTWRITEBYTECODE set (some shells and CI
+    # images set it), an editable sluice would be compiled from source on
+    # every run while the frameworks in site-packages were compiled by pip.
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     done = subprocess.run([sys.executable, "-c", build_snippet(framework)], capture_output=True,
-                          text=True, timeout=BUILD_TIMEOUT_S, check=False)
+                          text=True, timeout=BUILD_TIMEOUT_S, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"building the {framework.name} app in a fresh interpreter failed "
                            f"(exit {done.returncode}):\n{done.stderr}")

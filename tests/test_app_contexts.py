@@ -247,3 +247,24 @@ def test_request_context_pushed_twice_tears_down_once_at_the_last_pop(override: 
     assert not has_request_context() and not has_app_context()
     with pytest.raises(RuntimeError, match="popped the wrong request context"):
         ctx.pop()
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["serves-as-app-context", "own-app-context"])
+def test_g_lives_as_long_as_the_application_context(override: bool) -> None:
+    class OwnContextApp(App):
+        def app_context(self) -> AppContext:
+            return AppContext(self)
+
+    app = OwnContextApp(__name__) if override else App(__name__)
+    seen: list[object] = []
+    app.teardown_appcontext(lambda exc: seen.append(g.get("user")))
+    ctx = app.test_request_context("/")
+    with ctx:
+        g.user = "ann"
+        with ctx:  # a nested push is the same application context
+            assert g.user == "ann"
+        assert g.user == "ann"
+    assert seen == ["ann"]  # teardown_appcontext still sees g
+    with ctx:  # pushed again after the last pop: a new application context
+        assert "user" not in g
+    assert seen == ["ann", None]

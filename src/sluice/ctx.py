@@ -197,8 +197,7 @@ class RequestContext(_Context):
     #: lives until the server calls ``close()``. A new request that finds such
     #: a context still active in its thread ends it first.
     handed_off = False
-    #: The ``g`` namespace while this context serves as the application context.
-    g: AppGlobals
+    _g: AppGlobals | None = None
     #: True once the session was opened (read or assigned).
     session_opened = False
     _session: Any = None
@@ -211,6 +210,14 @@ class RequestContext(_Context):
         self._app_context = app_context
         # One (request token, what was pushed for the application context) per push.
         self._pushes: list[tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | None]] = []
+
+    @property
+    def g(self) -> AppGlobals:
+        """The ``g`` namespace while this context serves as the application context (made on first use)."""
+        g = self._g
+        if g is None:
+            g = self._g = AppGlobals()
+        return g
 
     @property
     def session(self) -> Any:
@@ -242,7 +249,6 @@ class RequestContext(_Context):
         pushed: Token[_AnyAppContext] | AppContext | None = None
         if app_ctx is None or app_ctx.app is not self.app:
             if self._app_context is None:
-                self.g = AppGlobals()
                 pushed = _cv_app.set(self)
                 if appcontext_pushed.receivers:
                     appcontext_pushed.send(self.app)
@@ -273,6 +279,7 @@ class RequestContext(_Context):
                     self.app.do_teardown_appcontext(exc)
                 finally:
                     _cv_app.reset(pushed)
+                    self._g = None  # a later push serves as a new application context
                     if appcontext_popped.receivers:
                         appcontext_popped.send(self.app)
 

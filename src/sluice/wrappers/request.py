@@ -67,7 +67,10 @@ class lazy_property(Generic[_T]):  # noqa: N801 - named like the builtin decorat
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        value = obj.__dict__[self.name] = self.func(obj)
+        # PERF: setattr, not obj.__dict__[...]: reading __dict__ makes CPython
+        # 3.11 build the dict of an instance that kept its values inline.
+        value = self.func(obj)
+        setattr(obj, self.name, value)
         return value
 
 
@@ -176,6 +179,10 @@ class Request:
     response_callbacks: tuple[Callable[[Request, Any], Any], ...] = ()
     #: ``fn(request)`` callables, run at the very end of the request.
     finished_callbacks: tuple[Callable[[Request], Any], ...] = ()
+    # Set on first use (class defaults, PERF: no instance __dict__ reads).
+    _cached_data: bytes | None = None
+    _form_data: tuple[MultiDict[str], MultiDict[FileStorage]] | None = None
+    _cached_json: Any = _MISSING
 
     def __init__(self, environ: WSGIEnvironment) -> None:
         self.environ = environ
@@ -404,11 +411,11 @@ class Request:
         Raises:
             ContentTooLarge: the body exceeds ``max_content_length``.
         """
-        data: bytes | None = self.__dict__.get("_cached_data")
+        data: bytes | None = self._cached_data
         if data is None:
             data = self._read_capped(self.max_content_length, "request body")
             if cache:
-                self.__dict__["_cached_data"] = data
+                self._cached_data = data
         if as_text:
             return data.decode("utf-8", "replace")
         return data
@@ -420,12 +427,12 @@ class Request:
         return data
 
     def _load_form_data(self) -> tuple[MultiDict[str], MultiDict[FileStorage]]:
-        loaded: tuple[MultiDict[str], MultiDict[FileStorage]] | None = self.__dict__.get("_form_data")
+        loaded: tuple[MultiDict[str], MultiDict[FileStorage]] | None = self._form_data
         if loaded is not None:
             return loaded
         mimetype = self.mimetype
         if mimetype == "application/x-www-form-urlencoded":
-            body = self.__dict__.get("_cached_data")
+            body = self._cached_data
             if body is None:
                 body = self._read_capped(self.max_form_memory_size, "form body (max_form_memory_size)")
             loaded = (parse_urlencoded(body, "form body", self.max_form_parts), MultiDict())
@@ -436,7 +443,7 @@ class Request:
             loaded = parser.parse(self.stream.read)
         else:
             loaded = (MultiDict(), MultiDict())
-        self.__dict__["_form_data"] = loaded
+        self._form_data = loaded
         return loaded
 
     @property
@@ -485,7 +492,7 @@ class Request:
             UnsupportedMediaType: the body is not declared as JSON (415).
             BadRequest: the body is not valid JSON.
         """
-        cached = self.__dict__.get("_cached_json", _MISSING)
+        cached = self._cached_json
         if cached is not _MISSING:
             return cached
         if not (force or self.is_json):
@@ -500,7 +507,7 @@ class Request:
             if silent:
                 return None
             raise BadRequest(f"Failed to decode JSON object: {exc}") from None
-        self.__dict__["_cached_json"] = value
+        self._cached_json = value
         return value
 
     @property
@@ -510,7 +517,7 @@ class Request:
 
     def close(self) -> None:
         """Close the streams of uploaded files (their temporary files are deleted)."""
-        loaded: tuple[MultiDict[str], MultiDict[FileStorage]] | None = self.__dict__.get("_form_data")
+        loaded: tuple[MultiDict[str], MultiDict[FileStorage]] | None = self._form_data
         if loaded is not None:
             for _, upload in loaded[1].items(multi=True):
                 upload.close()
