@@ -505,10 +505,17 @@ def test_app_response_and_finished_callbacks_in_order() -> None:
     assert events == ["after_request", "response 1 200", "body sees /", "finished /"]
 
 
+_OTHER_SERVERS = {
+    "gunicorn": ["-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--workers", "1"],
+    "granian": ["-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", "{port}", "--workers", "1"],
+}
+
+
 @pytest.mark.live
-def test_app_same_responses_on_sluice_and_gunicorn(live_server: Any, tmp_path: Any) -> None:
+@pytest.mark.parametrize("other", sorted(_OTHER_SERVERS))
+def test_app_same_responses_on_sluice_and_other_servers(live_server: Any, tmp_path: Any, other: str) -> None:
+    """Same answers on sluice's server and another one, and there too each request ends when it is closed."""
     import os
-    import shutil
     import socket
     import subprocess
     import sys
@@ -519,44 +526,57 @@ def test_app_same_responses_on_sluice_and_gunicorn(live_server: Any, tmp_path: A
     from tests.live import ROOT
     from tests.live import require_service
 
-    require_service(shutil.which("gunicorn") is not None or _has_module("gunicorn"), "gunicorn is not installed")
+    require_service(_has_module(other), f"{other} is not installed (pip install -e '.[dev]')")
     sluice_srv = live_server("tests.apps.sluice_app:app")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "tests.apps.sluice_app:app"],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
+    markers = tmp_path / "markers"
+    log = tmp_path / "server.log"
+    with open(log, "w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, *(arg.format(port=port) for arg in _OTHER_SERVERS[other]), "tests.apps.sluice_app:app"],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT), SLUICE_TEST_MARKERS=str(markers)),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
+        # Ready once it accepts connections; no request before the checked
+        # ones, so the marker file holds only theirs.
         deadline = time.monotonic() + 15
         while True:
             try:
-                requests.get(f"http://127.0.0.1:{port}/hello", timeout=1)
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
-            except requests.RequestException:
+            except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
         for path in ("/hello", "/users/42", "/users/x", "/stream", "/nope"):
+            markers.write_text("")
             a = requests.get(sluice_srv.url + path, timeout=5)
-            b = requests.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+            b = requests.get(f"http://127.0.0.1:{port}{path}", timeout=15)
             assert (a.status_code, a.headers.get("Content-Type"), a.content) == (
                 b.status_code,
                 b.headers.get("Content-Type"),
                 b.content,
             ), path
+            # The server closed the body: the request ended before the next one.
+            ended = [f"teardown {path}", "response_closed"]
+            deadline = time.monotonic() + 5
+            while [line for line in markers.read_text().splitlines() if "chunk" not in line] != ended:
+                assert time.monotonic() < deadline, (path, markers.read_text())
+                time.sleep(0.02)
         a = requests.delete(sluice_srv.url + "/hello", timeout=5)
         b = requests.delete(f"http://127.0.0.1:{port}/hello", timeout=5)
         assert (a.status_code, a.headers["Allow"]) == (b.status_code, b.headers["Allow"])
     finally:
         proc.terminate()
         proc.wait(10)
+    assert "did not call close()" not in log.read_text()
 
 
 def _has_module(name: str) -> bool:

@@ -547,11 +547,8 @@ class App(RouteDecorators):
                             content_type = _content_type_for("application/json")
                     if data is not None:
                         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data)))])
-                        direct = _DirectBody(() if request.method == "HEAD" else (data,))
-                        direct._ctx = ctx
-                        direct._answer = (content_type, data)
                         ctx.handed_off = True
-                        return direct
+                        return _DirectBody(() if request.method == "HEAD" else (data,), ctx, content_type, data)
                 response = self._finish_view(rv, request, ctx)
             else:
                 response = self._handler(request)
@@ -882,17 +879,22 @@ class _RequestBody(ClosingIterator):
                         _response_closed.send(app, response=response)
 
 
-class _DirectBody(list):  # type: ignore[type-arg]
-    """The body of a response that wsgi_app answered without a Response (a list of one chunk, none for HEAD).
+class _DirectBody:
+    """The body of a response that wsgi_app answered without a Response: one chunk, none for HEAD.
 
-    A list, so a server iterates it at C speed and may treat it as
-    buffered; ``close()`` ends the request as :class:`_RequestBody` does.
+    Not a list: some servers (granian) never call ``close()`` on a list,
+    and ``close()`` ends the request as :class:`_RequestBody`'s does.
     """
 
-    __slots__ = ("_ctx", "_answer")
+    __slots__ = ("_chunks", "_ctx", "_answer")
 
-    _ctx: RequestContext | None
-    _answer: tuple[str, bytes]  # the content type and the body, HEAD or not
+    def __init__(self, chunks: tuple[bytes, ...], ctx: RequestContext, content_type: str, data: bytes) -> None:
+        self._chunks = chunks
+        self._ctx: RequestContext | None = ctx
+        self._answer = (content_type, data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
 
     def close(self) -> None:
         ctx = self._ctx
