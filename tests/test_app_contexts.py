@@ -268,3 +268,42 @@ def test_g_lives_as_long_as_the_application_context(override: bool) -> None:
     with ctx:  # pushed again after the last pop: a new application context
         assert "user" not in g
     assert seen == ["ann", None]
+
+
+def test_teardown_signals_and_overrides_run_without_teardown_hooks() -> None:
+    calls: list[str] = []
+
+    class Overriding(App):
+        def do_teardown_request(self, exc: BaseException | None) -> None:
+            calls.append("do_teardown_request")
+            super().do_teardown_request(exc)
+
+        def do_teardown_appcontext(self, exc: BaseException | None) -> None:
+            calls.append("do_teardown_appcontext")
+            super().do_teardown_appcontext(exc)
+
+    def request_receiver(sender: App, exc: BaseException | None) -> None:
+        calls.append(f"request_tearing_down {sender.import_name}")
+
+    def appcontext_receiver(sender: App, exc: BaseException | None) -> None:
+        calls.append(f"appcontext_tearing_down {sender.import_name}")
+
+    plain = App("plain")
+    overriding = Overriding("overriding")
+    for app in (plain, overriding):
+        app.add_url_rule("/", "index", lambda: "ok")
+    assert TestClient(validator(overriding)).get("/").data == b"ok"
+    assert calls == ["do_teardown_request", "do_teardown_appcontext"]
+    calls.clear()
+    signals.request_tearing_down.connect(request_receiver, plain)
+    signals.appcontext_tearing_down.connect(appcontext_receiver, plain)
+    try:
+        assert TestClient(validator(plain)).get("/").data == b"ok"
+    finally:
+        signals.request_tearing_down.disconnect(request_receiver, plain)
+        signals.appcontext_tearing_down.disconnect(appcontext_receiver, plain)
+    assert calls == ["request_tearing_down plain", "appcontext_tearing_down plain"]
+    with plain.app_context():  # an explicit application context too
+        signals.appcontext_tearing_down.connect(appcontext_receiver, plain)
+    signals.appcontext_tearing_down.disconnect(appcontext_receiver, plain)
+    assert calls[-1] == "appcontext_tearing_down plain" and len(calls) == 3

@@ -27,6 +27,8 @@ session: Any = ctx.session
 class FakeApp:
     """Records teardown calls; optionally fails in them."""
 
+    _teardown_hooks = True
+
     def __init__(self, fail: bool = False) -> None:
         self.teardowns: list[tuple[str, BaseException | None]] = []
         self.fail = fail

@@ -15,6 +15,8 @@ from sluice.views import View
 
 
 class _App:
+    _teardown_hooks = True
+
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
         pass
 

@@ -187,6 +187,7 @@ class App(RouteDecorators):
         self._lazy_session = False
         self._plain_response = False
         self._direct = False
+        self._teardown_hooks = True  # until freeze() knows (see AppLike)
         self._request_limits: tuple[tuple[str, int | None], ...] = ()
         self._startup_lock = threading.RLock()
         self._started = False
@@ -400,6 +401,12 @@ class App(RouteDecorators):
         # (benchmarks/framework.py: an app without hooks pays for none).
         self._has_before = bool(self.url_value_preprocessors) or any(self.before_request_funcs.values())
         self._has_after = any(self.after_request_funcs.values())
+        self._teardown_hooks = (
+            any(self.teardown_request_funcs.values())
+            or bool(self.teardown_appcontext_funcs)
+            or type(self).do_teardown_request is not App.do_teardown_request
+            or type(self).do_teardown_appcontext is not App.do_teardown_appcontext
+        )
         # The default session interface writes nothing for a request that
         # neither used the session nor sent a cookie, so it is opened lazily.
         self._lazy_session = type(self.session_interface) is SignedCookieSessionInterface

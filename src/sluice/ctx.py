@@ -32,6 +32,8 @@ from typing import cast
 
 from sluice.signals import appcontext_popped
 from sluice.signals import appcontext_pushed
+from sluice.signals import appcontext_tearing_down
+from sluice.signals import request_tearing_down
 
 if TYPE_CHECKING:
     from sluice.app import App
@@ -41,6 +43,12 @@ if TYPE_CHECKING:
 
 class AppLike(Protocol):
     """What the contexts need from an application object."""
+
+    #: False when the app has no teardown hooks and its ``do_teardown_*``
+    #: methods only run those and send the teardown signals; the contexts
+    #: then call them only for a signal receiver (PERF: two calls less per
+    #: request, benchmarks/RESULTS.md "Framework hot path").
+    _teardown_hooks: bool
 
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
         """Run the teardown_appcontext hooks."""
@@ -159,7 +167,7 @@ class AppContext(_Context):
         if not self._tokens or _cv_app.get(None) is not self:
             raise RuntimeError(f"popped the wrong application context ({self!r} is not the active one)")
         try:
-            if len(self._tokens) == 1:
+            if len(self._tokens) == 1 and (self.app._teardown_hooks or appcontext_tearing_down.receivers):
                 self.app.do_teardown_appcontext(exc)
         finally:
             _cv_app.reset(self._tokens.pop())
@@ -266,9 +274,10 @@ class RequestContext(_Context):
         pushes = self._pushes
         if not pushes or _cv_request.get(None) is not self:
             raise RuntimeError(f"popped the wrong request context ({self!r} is not the active one)")
+        app = self.app
         try:
-            if len(pushes) == 1:
-                self.app.do_teardown_request(exc)
+            if len(pushes) == 1 and (app._teardown_hooks or request_tearing_down.receivers):
+                app.do_teardown_request(exc)
         finally:
             token, pushed = pushes.pop()
             _cv_request.reset(token)
@@ -276,7 +285,8 @@ class RequestContext(_Context):
                 pushed.pop(exc)
             elif pushed is not None:
                 try:
-                    self.app.do_teardown_appcontext(exc)
+                    if app._teardown_hooks or appcontext_tearing_down.receivers:
+                        app.do_teardown_appcontext(exc)
                 finally:
                     _cv_app.reset(pushed)
                     self._g = None  # a later push serves as a new application context
