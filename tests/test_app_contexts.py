@@ -270,17 +270,21 @@ def test_g_lives_as_long_as_the_application_context(override: bool) -> None:
     assert seen == ["ann", None]
 
 
-def test_teardown_signals_and_overrides_run_without_teardown_hooks() -> None:
+@pytest.mark.parametrize("method", ["do_teardown_request", "do_teardown_appcontext"])
+def test_an_overridden_teardown_method_runs_without_teardown_hooks(method: str) -> None:
     calls: list[str] = []
 
-    class Overriding(App):
-        def do_teardown_request(self, exc: BaseException | None) -> None:
-            calls.append("do_teardown_request")
-            super().do_teardown_request(exc)
+    def override(self: App, exc: BaseException | None) -> None:
+        calls.append(method)
 
-        def do_teardown_appcontext(self, exc: BaseException | None) -> None:
-            calls.append("do_teardown_appcontext")
-            super().do_teardown_appcontext(exc)
+    app = type("Overriding", (App,), {method: override})(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    assert TestClient(validator(app)).get("/").data == b"ok"
+    assert calls == [method]
+
+
+def test_teardown_signals_are_sent_without_teardown_hooks() -> None:
+    calls: list[str] = []
 
     def request_receiver(sender: App, exc: BaseException | None) -> None:
         calls.append(f"request_tearing_down {sender.import_name}")
@@ -289,21 +293,15 @@ def test_teardown_signals_and_overrides_run_without_teardown_hooks() -> None:
         calls.append(f"appcontext_tearing_down {sender.import_name}")
 
     plain = App("plain")
-    overriding = Overriding("overriding")
-    for app in (plain, overriding):
-        app.add_url_rule("/", "index", lambda: "ok")
-    assert TestClient(validator(overriding)).get("/").data == b"ok"
-    assert calls == ["do_teardown_request", "do_teardown_appcontext"]
-    calls.clear()
+    plain.add_url_rule("/", "index", lambda: "ok")
     signals.request_tearing_down.connect(request_receiver, plain)
     signals.appcontext_tearing_down.connect(appcontext_receiver, plain)
     try:
         assert TestClient(validator(plain)).get("/").data == b"ok"
+        assert calls == ["request_tearing_down plain", "appcontext_tearing_down plain"]
+        with plain.app_context():  # an explicit application context too
+            pass
     finally:
         signals.request_tearing_down.disconnect(request_receiver, plain)
         signals.appcontext_tearing_down.disconnect(appcontext_receiver, plain)
-    assert calls == ["request_tearing_down plain", "appcontext_tearing_down plain"]
-    with plain.app_context():  # an explicit application context too
-        signals.appcontext_tearing_down.connect(appcontext_receiver, plain)
-    signals.appcontext_tearing_down.disconnect(appcontext_receiver, plain)
-    assert calls[-1] == "appcontext_tearing_down plain" and len(calls) == 3
+    assert calls[2:] == ["appcontext_tearing_down plain"]
