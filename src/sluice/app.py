@@ -568,7 +568,12 @@ class App(RouteDecorators):
                     if data is not None:
                         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data)))])
                         ctx.handed_off = True
-                        return _DirectBody(() if request.method == "HEAD" else (data,), ctx, content_type, data)
+                        direct = _new_object(_DirectBody)
+                        direct._chunks = () if request.method == "HEAD" else (data,)
+                        direct._ctx = ctx
+                        direct._content_type = content_type
+                        direct._data = data
+                        return direct
                 response = self._finish_view(rv, request, ctx)
             else:
                 response = self._handler(request)
@@ -859,6 +864,7 @@ def _scopes(ctx: RequestContext | None) -> tuple[str, ...]:
 
 
 _RESPONSE_CALL = Response.__call__
+_new_object = object.__new__
 
 
 class _RequestBody(ClosingIterator):
@@ -906,12 +912,13 @@ class _DirectBody:
     and ``close()`` ends the request as :class:`_RequestBody`'s does.
     """
 
-    __slots__ = ("_chunks", "_ctx", "_answer")
+    __slots__ = ("_chunks", "_ctx", "_content_type", "_data")
 
-    def __init__(self, chunks: tuple[bytes, ...], ctx: RequestContext, content_type: str, data: bytes) -> None:
-        self._chunks = chunks
-        self._ctx: RequestContext | None = ctx
-        self._answer = (content_type, data)
+    # Set by wsgi_app (PERF: no __init__ call).
+    _chunks: tuple[bytes, ...]  # (data,), or () for HEAD
+    _ctx: RequestContext | None  # None once closed
+    _content_type: str
+    _data: bytes
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._chunks)
@@ -933,5 +940,4 @@ class _DirectBody:
                 request.close()
                 if _response_closed.receivers:
                     # The receiver gets a Response equal to what was sent.
-                    content_type, data = self._answer
-                    _response_closed.send(ctx.app, response=Response(data, content_type=content_type))
+                    _response_closed.send(ctx.app, response=Response(self._data, content_type=self._content_type))
