@@ -593,7 +593,7 @@ class App(RouteDecorators):
             finally:
                 request.close()
             raise
-        body._state = (ctx, self, response)
+        body._state = (ctx, response)
         # A buffered body runs no app code until close(); a request context
         # still active at the next request of this thread is then abandoned
         # (see RequestContext.push). A streamed body runs app code, which may
@@ -867,49 +867,61 @@ _RESPONSE_CALL = Response.__call__
 _new_object = object.__new__
 
 
+def _end_request(ctx: RequestContext, body: _RequestBody | _DirectBody) -> None:
+    """End the request once the server closed its body.
+
+    The request context is popped (teardown hooks), the finished callbacks
+    run, upload files are closed and ``response_closed`` is sent with the
+    body's response, each even if an earlier step raised.
+    """
+    ctx.handed_off = False  # hooks below may push contexts of their own
+    request = ctx.request
+    try:
+        ctx.pop(None)
+    finally:
+        try:
+            for callback in request.finished_callbacks:
+                callback(request)
+        finally:
+            request.close()
+            if _response_closed.receivers:
+                _response_closed.send(ctx.app, response=body.closed_response())
+
+
 class _RequestBody(ClosingIterator):
     """The iterable handed to the server; ``close()`` also ends the request.
 
-    After the body's own closing (its ``close()``, the response's
-    ``call_on_close`` callbacks), the request context is popped (teardown
-    hooks), the finished callbacks run, upload files are closed and
-    ``response_closed`` is sent, each even if an earlier step raised.
+    The body's own closing (its ``close()``, the response's
+    ``call_on_close`` callbacks) comes first, then :func:`_end_request`.
     """
 
     __slots__ = ("_state",)
 
-    _state: tuple[RequestContext, App, Response]
+    _state: tuple[RequestContext, Response]
 
     def close(self) -> None:
         if self._closed:
             return
-        ctx, app, response = self._state
-        ctx.handed_off = False  # hooks below may push contexts of their own
-        request = ctx.request
+        ctx = self._state[0]
+        ctx.handed_off = False  # call_on_close callbacks may push contexts of their own
         try:
             if self._callbacks or type(self._body) is not list:
                 ClosingIterator.close(self)
             else:
                 self._closed = True  # PERF: nothing to close but the request
         finally:
-            try:
-                ctx.pop(None)
-            finally:
-                try:
-                    for callback in request.finished_callbacks:
-                        callback(request)
-                finally:
-                    # Upload temp files go with the request.
-                    request.close()
-                    if _response_closed.receivers:
-                        _response_closed.send(app, response=response)
+            _end_request(ctx, self)
+
+    def closed_response(self) -> Response:
+        """The response that was sent."""
+        return self._state[1]
 
 
 class _DirectBody:
     """The body of a response that wsgi_app answered without a Response: one chunk, none for HEAD.
 
-    Not a list: some servers (granian) never call ``close()`` on a list,
-    and ``close()`` ends the request as :class:`_RequestBody`'s does.
+    Not a list: some servers (granian) never call ``close()`` on a list.
+    ``close()`` ends the request (:func:`_end_request`).
     """
 
     __slots__ = ("_chunks", "_ctx", "_content_type", "_data")
@@ -925,19 +937,10 @@ class _DirectBody:
 
     def close(self) -> None:
         ctx = self._ctx
-        if ctx is None:
-            return
-        self._ctx = None
-        ctx.handed_off = False  # hooks below may push contexts of their own
-        request = ctx.request
-        try:
-            ctx.pop(None)
-        finally:
-            try:
-                for callback in request.finished_callbacks:
-                    callback(request)
-            finally:
-                request.close()
-                if _response_closed.receivers:
-                    # The receiver gets a Response equal to what was sent.
-                    _response_closed.send(ctx.app, response=Response(self._data, content_type=self._content_type))
+        if ctx is not None:
+            self._ctx = None
+            _end_request(ctx, self)
+
+    def closed_response(self) -> Response:
+        """A Response equal to what was sent, for ``response_closed`` receivers."""
+        return Response(self._data, content_type=self._content_type)
