@@ -501,6 +501,9 @@ def test_next_event_field_value_of_spaces_then_nul_linear_time() -> None:
 
 
 def test_next_event_trailer_in_small_pieces_linear_time() -> None:
+    # 32,500 calls: about 0.1 s of CPU, 0.25 s under CI's coverage tracing on
+    # a slow VM. A per-call copy or Python-level rescan of the trailer buffer
+    # (what the head had before 4b2a61d) costs seconds, so the bound is 1 s.
     data = b"0\r\nX-Trailer: " + b"v" * 65000 + b"\r\n\r\n"
     conn = Connection()
     conn.receive_data(b"POST / HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -510,7 +513,7 @@ def test_next_event_trailer_in_small_pieces_linear_time() -> None:
         conn.receive_data(data[i : i + 2])
         event = conn.next_event()
     assert isinstance(event, EndOfMessage)
-    assert time.process_time() - started < 0.2
+    assert time.process_time() - started < 1.0
 
 
 def test_next_event_invalid_host_message_quotes_at_most_80_characters() -> None:
