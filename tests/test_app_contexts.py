@@ -302,6 +302,6 @@ def test_teardown_signals_are_sent_without_teardown_hooks() -> None:
         with plain.app_context():  # an explicit application context too
             pass
     finally:
-        signals.request_tearing_down.disconnect(request_receiver, plain)
-        signals.appcontext_tearing_down.disconnect(appcontext_receiver, plain)
+        signals.request_tearing_down.disconnect(request_receiver)
+        signals.appcontext_tearing_down.disconnect(appcontext_receiver)
     assert calls[2:] == ["appcontext_tearing_down plain"]

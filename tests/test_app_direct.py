@@ -215,7 +215,7 @@ def test_response_closed_receiver_gets_a_response_equal_to_the_answer(body: Any,
         try:
             answers[app.import_name] = call_wsgi_app(app, _environ(method=method))
         finally:
-            signals.response_closed.disconnect(receiver, app)
+            signals.response_closed.disconnect(receiver)
     assert seen["direct"] == seen["forced"]
     status, headers, data = seen["direct"]
     assert (status, headers) == answers["direct"][:2]
@@ -271,7 +271,7 @@ def test_an_observer_gets_a_response_it_can_change(observer: str, header: str) -
     try:
         status, headers, data = call_wsgi_app(app, environ)
     finally:
-        signals.request_finished.disconnect(_set_x_finished, app)
+        signals.request_finished.disconnect(_set_x_finished)
     assert status == "200 OK" and data == b"ok"
     assert header in dict(headers), headers
 
@@ -314,3 +314,31 @@ def test_a_streamed_or_other_value_still_takes_the_response_path(responses_built
     client = validated_client(app)
     assert [client.get(path).data for path in views] == [b"ab", b"made", b"ba"]
     assert len(responses_built) == 3
+
+
+@pytest.mark.parametrize("through_response", [False, True], ids=["direct", "response"])
+def test_before_hook_short_circuit_and_blueprint_views_answer_alike(
+    through_response: bool, responses_built: list[str]
+) -> None:
+    from sluice.blueprints import Blueprint
+
+    app = App(__name__)
+    bp = Blueprint("shop", __name__, url_prefix="/shop")
+
+    @bp.get("/item/<int:n>")
+    def item(n: int) -> dict[str, int]:
+        return {"item": n}
+
+    @app.before_request
+    def gate() -> str | None:
+        return "closed" if request.args.get("closed") else None
+
+    app.register_blueprint(bp)
+    if through_response:
+        app.after_request(lambda response: response)
+    answers = [call_wsgi_app(app, _environ("/shop/item/7")), call_wsgi_app(app, _environ("/shop/item/7", QUERY_STRING="closed=1"))]
+    assert answers == [
+        ("200 OK", [("Content-Type", "application/json"), ("Content-Length", "10")], b'{"item":7}'),
+        ("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "6")], b"closed"),
+    ]
+    assert bool(responses_built) == through_response
