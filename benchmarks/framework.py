@@ -13,9 +13,11 @@ Before timing, each app answers every case once (plus two check-only
 requests) and the run stops if any answer has the wrong status, content
 type or body, so no framework is timed answering a 404 or a 500 it should
 not give. Timing is ``timeit`` (garbage collection off while timing, its
-default) with frameworks interleaved: each round times every framework and
-case once, and the table gives the median round in µs per request,
-including the harness's own cost (reported beside the table).
+default) with frameworks interleaved: each round times every case in every
+framework back to back (the framework order reversed every other round, so
+a burst of load on a shared machine hits the frameworks compared alike),
+and the table gives the median round in µs per request, including the
+harness's own cost (reported beside the table).
 
 "Import + build" runs each builder's source in a fresh interpreter, timed
 from before the framework's import to the app being built (sluice's map
@@ -65,7 +67,7 @@ from benchmarks.server import write_section
 WSGIApp = Callable[..., Iterable[bytes]]
 
 NUMBER = 5000  # requests per timed cell
-REPEAT = 7  # interleaved rounds
+REPEAT = 15  # interleaved rounds (medians; this VM's timings wander by 5-10%)
 BUILD_RUNS = 5  # fresh interpreters per framework for import + build
 QUICK_NUMBER = 200
 QUICK_REPEAT = 3
@@ -394,11 +396,17 @@ def check_apps(apps: dict[str, WSGIApp]) -> list[str]:
 
 
 def time_requests(apps: dict[str, WSGIApp], number: int, repeat: int) -> dict[tuple[str, str], float]:
-    """Return the median µs per request for each (framework, case), rounds interleaved."""
+    """Return the median µs per request for each (framework, case), rounds interleaved.
+
+    Within a round, each case is timed in every framework back to back, in
+    an order reversed every other round, so that a burst of load from
+    elsewhere on a shared machine falls on the frameworks compared alike.
+    """
     rounds: dict[tuple[str, str], list[float]] = {}
-    for _ in range(repeat):
-        for name, app in apps.items():
-            for case in TIMED_CASES:
+    for index in range(repeat):
+        order = list(apps.items()) if index % 2 == 0 else list(reversed(apps.items()))
+        for case in TIMED_CASES:
+            for name, app in order:
                 timer = timeit.Timer(functools.partial(call, app, case.path))
                 rounds.setdefault((name, case.name), []).append(timer.timeit(number))
     return {key: statistics.median(times) / number * 1e6 for key, times in rounds.items()}
