@@ -305,3 +305,33 @@ def test_teardown_signals_are_sent_without_teardown_hooks() -> None:
         signals.request_tearing_down.disconnect(request_receiver)
         signals.appcontext_tearing_down.disconnect(appcontext_receiver)
     assert calls[2:] == ["appcontext_tearing_down plain"]
+
+
+def test_nested_requests_and_app_contexts_see_their_own_app_and_g() -> None:
+    a, b = App("a"), App("b")
+    seen: list[str] = []
+    a.teardown_appcontext(lambda exc: seen.append(f"a teardown {current_app.import_name} g={g.get('who')} "
+                                                  f"request={has_request_context()}"))
+    with a.test_request_context("/a"):
+        g.who = "a-request"
+        with b.test_request_context("/b"):  # another app: its own application context
+            assert current_app.import_name == "b" and "who" not in g
+            g.who = "b-request"
+        assert current_app.import_name == "a" and g.who == "a-request" and request.path == "/a"
+        with a.test_request_context("/a2"):  # the same app: the application context is reused
+            assert current_app.import_name == "a" and g.who == "a-request" and request.path == "/a2"
+        with a.app_context():  # an explicit one inside the request: a new g
+            assert "who" not in g
+            with b.test_request_context("/b2"):  # under another app's explicit context
+                assert current_app.import_name == "b" and "who" not in g
+            assert current_app.import_name == "a" and "who" not in g
+        assert g.who == "a-request" and has_app_context()
+    assert not has_app_context() and not has_request_context()
+    # teardown_appcontext of the outer request: current_app and g, no request.
+    assert seen[-1] == "a teardown a g=a-request request=False"
+    with b.app_context():
+        with a.test_request_context("/a3"):  # another app's explicit context is active
+            assert current_app.import_name == "a" and "who" not in g
+            g.who = "a3"
+        assert current_app.import_name == "b" and "who" not in g
+    assert seen[-1] == "a teardown a g=a3 request=False"

@@ -205,6 +205,9 @@ class RequestContext(_Context):
     #: lives until the server calls ``close()``. A new request that finds such
     #: a context still active in its thread ends it first.
     handed_off = False
+    #: The request context serving as the application context of this one
+    #: when no application context variable is set (itself, or one below).
+    _app_holder: RequestContext | None = None
     _g: AppGlobals | None = None
     #: True once the session was opened (read or assigned).
     session_opened = False
@@ -216,8 +219,12 @@ class RequestContext(_Context):
         self.app = app
         self.request = request
         self._app_context = app_context
-        # One (request token, what was pushed for the application context) per push.
-        self._pushes: list[tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | None]] = []
+        # One (request token, what was pushed for the application context:
+        # a token, an AppContext, itself when serving without the variable,
+        # or None) per push.
+        self._pushes: list[
+            tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | RequestContext | None]
+        ] = []
 
     @property
     def g(self) -> AppGlobals:
@@ -242,27 +249,35 @@ class RequestContext(_Context):
 
     def push(self) -> None:
         """Make this context active, and provide an application context if none for ``app`` is."""
-        app_ctx = _cv_app.get(None)
-        if app_ctx is not None:
+        top = _cv_request.get(None)
+        if top is not None and top.handed_off:
+            # The previous request of this thread was answered but its
+            # context never ended: the server did not call close().
+            log.warning(
+                "the WSGI server did not call close() on the previous response (PEP 3333 requires it); "
+                "ending that request's context now, before the next request"
+            )
+            top.pop(None)
             top = _cv_request.get(None)
-            if top is not None and top.handed_off:
-                # The previous request of this thread was answered but its
-                # context never ended: the server did not call close().
-                log.warning(
-                    "the WSGI server did not call close() on the previous response (PEP 3333 requires it); "
-                    "ending that request's context now, before the next request"
-                )
-                top.pop(None)
-                app_ctx = _cv_app.get(None)
-        pushed: Token[_AnyAppContext] | AppContext | None = None
-        if app_ctx is None or app_ctx.app is not self.app:
-            if self._app_context is None:
-                pushed = _cv_app.set(self)
-                if appcontext_pushed.receivers:
-                    appcontext_pushed.send(self.app)
-            else:
-                pushed = self._app_context()
-                pushed.push()
+        var_ctx = _cv_app.get(None)
+        holder = top._app_holder if top is not None else None
+        app_ctx = var_ctx if var_ctx is not None else holder
+        pushed: Token[_AnyAppContext] | AppContext | RequestContext | None = None
+        if app_ctx is not None and app_ctx.app is self.app:
+            if var_ctx is None:
+                self._app_holder = holder  # a request context below serves as the application context
+        elif self._app_context is not None:
+            pushed = self._app_context()
+            pushed.push()
+        else:
+            # This context serves as the application context. PERF: when no
+            # application context variable is set, none is set for it
+            # (lookups fall back to the active request context's holder), so
+            # a request sets and resets one context variable, not two.
+            self._app_holder = self
+            pushed = self if var_ctx is None else _cv_app.set(self)
+            if appcontext_pushed.receivers:
+                appcontext_pushed.send(self.app)
         self._pushes.append((_cv_request.set(self), pushed))
 
     def pop(self, exc: BaseException | None = None) -> None:
@@ -286,9 +301,20 @@ class RequestContext(_Context):
             elif pushed is not None:
                 try:
                     if app._teardown_hooks or appcontext_tearing_down.receivers:
-                        app.do_teardown_appcontext(exc)
+                        if pushed is self:
+                            # current_app and g stay visible to the hooks;
+                            # request no longer is (as in Flask).
+                            visible = _cv_app.set(self)
+                            try:
+                                app.do_teardown_appcontext(exc)
+                            finally:
+                                _cv_app.reset(visible)
+                        else:
+                            app.do_teardown_appcontext(exc)
                 finally:
-                    _cv_app.reset(pushed)
+                    if pushed is not self:
+                        _cv_app.reset(pushed)  # type: ignore[arg-type]
+                    self._app_holder = None
                     self._g = None  # a later push serves as a new application context
                     if appcontext_popped.receivers:
                         appcontext_popped.send(self.app)
@@ -297,9 +323,19 @@ class RequestContext(_Context):
         return f"<RequestContext {self.request!r}>"
 
 
+def _active_app_ctx() -> _AnyAppContext | None:
+    """The active application context: the variable's, else the one the active request context has."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        top = _cv_request.get(None)
+        if top is not None:
+            return top._app_holder
+    return ctx
+
+
 def has_app_context() -> bool:
     """Return True inside an application context."""
-    return _cv_app.get(None) is not None
+    return _active_app_ctx() is not None
 
 
 def has_request_context() -> bool:
@@ -308,7 +344,7 @@ def has_request_context() -> bool:
 
 
 def _app_ctx() -> _AnyAppContext:
-    ctx = _cv_app.get(None)
+    ctx = _active_app_ctx()
     if ctx is None:
         raise RuntimeError(_NO_APP)
     return ctx
