@@ -68,7 +68,7 @@ WSGIApp = Callable[..., Iterable[bytes]]
 
 NUMBER = 5000  # requests per timed cell
 REPEAT = 15  # interleaved rounds (medians; this VM's timings wander by 5-10%)
-BUILD_RUNS = 5  # fresh interpreters per framework for import + build
+BUILD_RUNS = 9  # fresh interpreters per framework for import + build (medians)
 QUICK_NUMBER = 200
 QUICK_REPEAT = 3
 QUICK_BUILD_RUNS = 2
