@@ -67,7 +67,7 @@ from benchmarks.server import write_section
 WSGIApp = Callable[..., Iterable[bytes]]
 
 NUMBER = 5000  # requests per timed cell
-REPEAT = 15  # interleaved rounds (medians; this VM's timings wander by 5-10%)
+REPEAT = 31  # interleaved rounds (medians; on a shared VM bursts of load slow some rounds by up to 60%)
 BUILD_RUNS = 9  # fresh interpreters per framework for import + build (medians)
 QUICK_NUMBER = 200
 QUICK_REPEAT = 3
