@@ -277,17 +277,11 @@ class Map:
             if rule is not None:
                 return rule, dict(rule.defaults) if rule.defaults else {}
             return self._match_slow(path, method)
-        # PERF: _find inlined (bench_router, benchmarks/framework.py param case).
-        try:
-            segment = path.split("/", 2)[1]
-        except IndexError:
-            segment = ""
-        alternation = self._by_segment.get(segment, self._any)
-        regex = alternation.regex
-        found = regex.fullmatch(path) if regex is not None else None
-        if found is None:
+        matched = self._find(path)
+        if matched is None:
             raise self._no_match(path)
-        for rule, plan in alternation.branches[found.lastindex].plans:  # type: ignore[index]
+        found, branch = matched
+        for rule, plan in branch.plans:
             if method in rule.methods:
                 values = dict(rule.defaults) if rule.defaults else {}
                 try:
