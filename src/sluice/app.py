@@ -425,7 +425,7 @@ class App(RouteDecorators):
             and not self._has_after
             and self._lazy_session
             and self.response_class is Response
-            and type(self).make_response is App.make_response
+            and self._plain_response
         )
         self._frozen = True
 
