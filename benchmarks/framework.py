@@ -557,6 +557,20 @@ def report(frameworks: Sequence[Framework], rows: dict[str, list[float]], harnes
     ])
 
 
+def frameworks_named(names: Sequence[str]) -> list[Framework]:
+    """The frameworks called ``names`` (any case), in that order.
+
+    Raises:
+        ValueError: a name is not one of :data:`FRAMEWORKS`.
+    """
+    known = {f.name.lower(): f for f in FRAMEWORKS}
+    unknown = [name for name in names if name.lower() not in known]
+    if unknown:
+        raise ValueError(f"unknown framework(s) {', '.join(unknown)}; choose from "
+                         + ", ".join(f.name for f in FRAMEWORKS))
+    return [known[name.lower()] for name in names]
+
+
 def _positive(value: str) -> int:
     """Parse a whole number of at least 1 (argparse type)."""
     number = int(value)
@@ -585,13 +599,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.number = args.number or (QUICK_NUMBER if args.quick else NUMBER)
     args.repeat = args.repeat or (QUICK_REPEAT if args.quick else REPEAT)
     args.build_runs = args.build_runs or (QUICK_BUILD_RUNS if args.quick else BUILD_RUNS)
-    known = {f.name.lower(): f for f in FRAMEWORKS}
-    wanted = args.frameworks or [f.name for f in FRAMEWORKS]
-    unknown = [n for n in wanted if n.lower() not in known]
-    if unknown:
-        parser.error(f"unknown framework(s) {', '.join(unknown)}; choose from "
-                     + ", ".join(f.name for f in FRAMEWORKS))
-    args.frameworks = [known[n.lower()] for n in wanted]
+    try:
+        args.frameworks = frameworks_named(args.frameworks or [f.name for f in FRAMEWORKS])
+    except ValueError as exc:
+        parser.error(str(exc))
     return args
 
 

@@ -47,6 +47,7 @@ if __package__ in (None, ""):
 from benchmarks.framework import FRAMEWORKS
 from benchmarks.framework import TIMED_CASES
 from benchmarks.framework import Framework
+from benchmarks.framework import frameworks_named
 from benchmarks.server import write_section
 
 REQUESTS = 2000
@@ -60,7 +61,7 @@ def child(framework_name: str, path: str, requests: int) -> int:
     from benchmarks.framework import call
     from benchmarks.framework import check_apps
 
-    framework = next(f for f in FRAMEWORKS if f.name == framework_name)
+    framework = frameworks_named([framework_name])[0]
     app = framework.make_app()
     problems = check_apps({framework.name: app})  # the same work in both runs, so it cancels out
     if problems:
@@ -135,13 +136,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.requests < 1:
         parser.error("--requests must be at least 1")
-    known = {f.name.lower(): f for f in FRAMEWORKS}
     wanted = [name for name in args.frameworks.split(",") if name]
-    unknown = [name for name in wanted if name.lower() not in known]
-    if unknown or not wanted:
-        parser.error(f"unknown framework(s) {', '.join(unknown)}; choose from "
-                     + ", ".join(f.name for f in FRAMEWORKS))
-    args.frameworks = [known[name.lower()] for name in wanted]
+    if not wanted:
+        parser.error("--frameworks: name at least one framework")
+    try:
+        args.frameworks = frameworks_named(wanted)
+    except ValueError as exc:
+        parser.error(str(exc))
     return args
 
 
