@@ -44,7 +44,6 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.framework import FRAMEWORKS
 from benchmarks.framework import TIMED_CASES
 from benchmarks.framework import Framework
 from benchmarks.framework import frameworks_named
