@@ -226,13 +226,19 @@ def test_contexts_pushed_while_closing_or_streaming_are_not_taken_as_abandoned()
     assert not has_request_context()
 
 
-@pytest.mark.parametrize("override", [False, True], ids=["serves-as-app-context", "own-app-context"])
-def test_request_context_pushed_twice_tears_down_once_at_the_last_pop(override: bool) -> None:
+def _app_with_own_context(import_name: str) -> App:
+    """An App whose app_context() is overridden, so requests push a separate AppContext."""
+
     class OwnContextApp(App):
         def app_context(self) -> AppContext:
             return AppContext(self)
 
-    app = OwnContextApp(__name__) if override else App(__name__)
+    return OwnContextApp(import_name)
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["serves-as-app-context", "own-app-context"])
+def test_request_context_pushed_twice_tears_down_once_at_the_last_pop(override: bool) -> None:
+    app = _app_with_own_context(__name__) if override else App(__name__)
     torn: list[str] = []
     app.teardown_request(lambda exc: torn.append("request"))
     app.teardown_appcontext(lambda exc: torn.append("appcontext"))
@@ -251,11 +257,7 @@ def test_request_context_pushed_twice_tears_down_once_at_the_last_pop(override: 
 
 @pytest.mark.parametrize("override", [False, True], ids=["serves-as-app-context", "own-app-context"])
 def test_g_lives_as_long_as_the_application_context(override: bool) -> None:
-    class OwnContextApp(App):
-        def app_context(self) -> AppContext:
-            return AppContext(self)
-
-    app = OwnContextApp(__name__) if override else App(__name__)
+    app = _app_with_own_context(__name__) if override else App(__name__)
     seen: list[object] = []
     app.teardown_appcontext(lambda exc: seen.append(g.get("user")))
     ctx = app.test_request_context("/")
