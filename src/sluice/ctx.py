@@ -264,8 +264,9 @@ class RequestContext(_Context):
         app_ctx = var_ctx if var_ctx is not None else holder
         pushed: Token[_AnyAppContext] | AppContext | RequestContext | None = None
         if app_ctx is not None and app_ctx.app is self.app:
-            if var_ctx is None:
-                self._app_holder = holder  # a request context below serves as the application context
+            # Reused: a request context below serves as the application
+            # context, or the variable's context does (no holder needed).
+            self._app_holder = holder if var_ctx is None else None
         elif self._app_context is not None:
             pushed = self._app_context()
             pushed.push()
