@@ -41,6 +41,8 @@ from sluice.routing import RequestRedirect
 from sluice.routing import Rule
 from sluice.scaffold import RouteDecorators
 from sluice.scaffold import check_error_key
+from sluice.scaffold import find_instance_path
+from sluice.scaffold import get_root_path
 from sluice.sessions import SESSION_DEFAULTS
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.testing import TestClient
@@ -152,16 +154,53 @@ class App(RouteDecorators):
 
     Args:
         import_name: the application's module name (``__name__``).
+        static_url_path: the URL path of the static files (default ``/`` +
+            the static folder's name).
+        static_folder: the folder of static files, relative to
+            ``root_path``; None serves none.
+        template_folder: the folder of templates, relative to ``root_path``.
+        instance_path: an absolute path for files that are not code
+            (configuration, a SQLite database); default ``instance``
+            beside the app's module or package.
+        instance_relative_config: ``config.from_pyfile`` and
+            ``config.from_file`` names are relative to the instance folder
+            instead of ``root_path``.
+        root_path: the folder the other paths are relative to (default: the
+            folder of ``import_name``'s module).
         middleware: factories ``factory(get_response) -> handler``, the
             first one outermost (Django style).
+
+    Raises:
+        ValueError: ``instance_path`` is relative.
     """
 
     request_class = Request
     response_class = Response
     session_interface = SignedCookieSessionInterface()
 
-    def __init__(self, import_name: str, middleware: Iterable[MiddlewareFactory] = ()) -> None:
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+        *,
+        middleware: Iterable[MiddlewareFactory] = (),
+    ) -> None:
         self.import_name = import_name
+        self.root_path = root_path if root_path is not None else get_root_path(import_name)
+        if instance_path is None:
+            instance_path = find_instance_path(import_name, self.root_path)
+        elif not os.path.isabs(instance_path):
+            raise ValueError(f"instance_path={instance_path!r} must be an absolute path")
+        self.instance_path = instance_path
+        self.instance_relative_config = instance_relative_config
+        self.static_folder = os.fspath(static_folder) if static_folder is not None else None
+        self.static_url_path = static_url_path
+        self.template_folder = os.fspath(template_folder) if template_folder is not None else None
         self.config = Config(_DEFAULTS)
         self.url_map = Map()
         self.view_functions: dict[str, Callable[..., Any]] = {}

@@ -10,18 +10,27 @@ hooks and error handlers apply to its own requests only, and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
 from sluice.scaffold import RouteDecorators
+from sluice.scaffold import get_root_path
 from sluice.scaffold import check_error_key
 
 if TYPE_CHECKING:
     from sluice.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Default:
+    """The type of a "not given" default (None has a meaning of its own)."""
+
+
+_DEFAULT = _Default()
 
 
 class _Setup:
@@ -49,18 +58,45 @@ class Blueprint(RouteDecorators):
     Args:
         name: the blueprint's name; endpoints become ``name.view``.
         import_name: the blueprint's module (``__name__``).
+        static_folder: a folder of static files, relative to ``root_path``
+            (served below ``static_url_path``).
+        static_url_path: the URL path of the static files (default
+            ``/`` + the folder's name, below ``url_prefix``).
+        template_folder: a folder of templates, relative to ``root_path``;
+            the app's own templates win over a blueprint's.
         url_prefix: a path prefix for every rule, e.g. ``/admin``.
+        root_path: the folder the other paths are relative to (default: the
+            folder of ``import_name``'s module).
+        cli_group: the name of the group of this blueprint's commands
+            (default: ``name``; None: top level).
 
     Raises:
         ValueError: the name is empty or contains a dot.
     """
 
-    def __init__(self, name: str, import_name: str, url_prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        url_prefix: str | None = None,
+        root_path: str | None = None,
+        cli_group: str | None | _Default = _DEFAULT,
+    ) -> None:
         if not name or "." in name:
             raise ValueError(f"blueprint name {name!r} must be non-empty and contain no '.'")
         self.name = name
         self.import_name = import_name
         self.url_prefix = url_prefix or ""
+        self.root_path = root_path if root_path is not None else get_root_path(import_name)
+        self.static_folder = os.fspath(static_folder) if static_folder is not None else None
+        self.static_url_path = static_url_path
+        self.template_folder = os.fspath(template_folder) if template_folder is not None else None
+        #: The group name of this blueprint's commands under ``sluice``: its
+        #: name by default; None puts them at the top level.
+        self.cli_group = name if isinstance(cli_group, _Default) else cli_group
         self._deferred: list[Callable[[_Setup], None]] = []
         self._children: list[tuple[Blueprint, dict[str, Any]]] = []
 

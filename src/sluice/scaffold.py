@@ -2,11 +2,68 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package ``import_name``: where its templates and static files live.
+
+    A module already imported gives its ``__file__``'s folder; otherwise the
+    module is found without importing it; a module without a file (the
+    interactive interpreter, ``__main__`` of ``python -c``) or a name that
+    is no module gives the current directory (as Flask).
+
+    Raises:
+        RuntimeError: the module is a namespace package; pass ``root_path=``.
+    """
+    module = sys.modules.get(import_name)
+    file = getattr(module, "__file__", None) if module is not None else None
+    if isinstance(file, str):
+        return os.path.dirname(os.path.abspath(file))
+    if module is not None:
+        return os.getcwd()
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return os.getcwd()
+    if spec.origin is None or spec.origin in ("namespace", "built-in", "frozen"):
+        raise RuntimeError(
+            f"cannot find the folder of {import_name!r} (a namespace package or built-in module); pass root_path="
+        )
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def find_instance_path(import_name: str, root_path: str) -> str:
+    """The default instance folder of an app: ``instance`` beside its module or package.
+
+    For a module ``/proj/app.py`` or a package ``/proj/app/`` that is
+    ``/proj/instance``; for code installed under ``sys.prefix`` it is
+    ``PREFIX/var/NAME-instance`` (as Flask), since site-packages is no place
+    for data.
+    """
+    module = sys.modules.get(import_name)
+    file = getattr(module, "__file__", None) if module is not None else None
+    if file is None:
+        try:
+            spec = importlib.util.find_spec(import_name)
+        except (ImportError, ValueError):
+            spec = None
+        file = spec.origin if spec is not None else None
+    is_package = file is not None and os.path.basename(file).startswith("__init__.")
+    package_path = os.path.dirname(root_path) if is_package else root_path
+    site = os.path.abspath(os.path.join(sys.prefix, "lib"))
+    if os.path.abspath(package_path).startswith(site + os.sep):
+        return os.path.join(sys.prefix, "var", f"{import_name.partition('.')[0]}-instance")
+    return os.path.join(package_path, "instance")
 
 
 class RouteDecorators:
