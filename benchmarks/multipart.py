@@ -1,4 +1,4 @@
-"""Compare multipart/form-data parsers: sluice's own, python-multipart and Werkzeug.
+"""Compare multipart/form-data parsers: sluice's own, python-multipart, multipart, Werkzeug and Django.
 
 DESIGN.md §3 asks for the multipart parser to be chosen by benchmark. This
 script times, side by side in one run, three ways of turning a
@@ -16,8 +16,17 @@ script times, side by side in one run, three ways of turning a
   ``SpooledTemporaryFile`` of the same 512 KiB threshold as sluice, wrapped in
   ``FileStorage``. Both produce identical objects, so only the scanning of the
   body differs.
+- ``multipart``: ``multipart.PushMultipartParser`` (the package named
+  ``multipart``), in an adapter like python-multipart's: segments in, the same
+  ``Headers``/``MultiDict``/``FileStorage`` objects out, the same limits.
 - ``werkzeug``: ``werkzeug.formparser.parse_form_data`` with the same limits,
   as a well-known reference (its files spool to disk past 500 KiB).
+- ``django``: ``django.http.multipartparser.MultiPartParser`` with Django's
+  default upload handlers (memory, then a temporary file past
+  ``FILE_UPLOAD_MAX_MEMORY_SIZE``, set to the same 512 KiB), the same limits
+  as ``DATA_UPLOAD_MAX_MEMORY_SIZE`` / ``DATA_UPLOAD_MAX_NUMBER_FIELDS``; its
+  results are wrapped in sluice's ``MultiDict``/``FileStorage`` only so that
+  one check serves every parser.
 
 Every request gets a fresh ``io.BytesIO`` as ``wsgi.input``, as a server
 would give, and the files are closed after each parse (the end of a request),
@@ -29,8 +38,17 @@ Each (case, parser) cell is calibrated to about 0.4 s per repeat (0.02 s
 with ``--quick``) and timed with ``timeit.repeat``, 9 repeats (3 with
 ``--quick``), garbage collector on as in a server. The table shows the
 median µs per request, the body throughput in MB/s (10^6 bytes) and the
-spread ((max - min) / median) of the repeats. A full run takes about a
-minute.
+spread ((max - min) / median) of the repeats.
+
+The large-file case (100 MiB, ``--big-mib``) runs each parser in a fresh
+interpreter (``--measure PARSER``), so that one parser's memory never shows
+in another's numbers. The body is produced while it is read (a 1 MiB random
+block repeated), as a socket would deliver it, so the input itself holds no
+memory. Each child parses the body ``--big-repeat`` times (median MB/s), and
+reports the peak RSS growth over the RSS before the first parse (VmHWM,
+reset through ``/proc/self/clear_refs``), then one more parse under
+``tracemalloc`` for the peak of Python allocations. A full run takes about
+two minutes.
 
 Usage (from the repository root, inside the venv)::
 
@@ -38,7 +56,8 @@ Usage (from the repository root, inside the venv)::
     taskset -c 0 python benchmarks/multipart.py --quick    # smoke run, a few seconds
     taskset -c 0 python benchmarks/multipart.py --write    # also update benchmarks/RESULTS.md
 
-Needs python-multipart and Werkzeug (the project's ``bench`` extra).
+Needs python-multipart, multipart, Werkzeug and Django (the ``bench`` and
+``dev`` extras).
 """
 
 from __future__ import annotations
@@ -47,12 +66,16 @@ import argparse
 import datetime as dt
 import importlib.metadata
 import io
+import json
 import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
+import time
 import timeit
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +83,15 @@ from tempfile import SpooledTemporaryFile
 from typing import IO
 from typing import Any
 
-import python_multipart
-import werkzeug.formparser
+# NOTE: run as a script, this file's folder is sys.path[0] and this file
+# would shadow the ``multipart`` package it benchmarks; drop the folder first.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [entry for entry in sys.path if str(Path(entry or ".").resolve()) != _HERE]
+
+import multipart  # type: ignore[import-untyped]  # noqa: E402 - after the sys.path fix above
+import python_multipart  # noqa: E402
+import werkzeug.formparser  # noqa: E402
+from django.conf import settings as django_settings  # noqa: E402
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -262,6 +292,76 @@ def parse_python_multipart(environ: dict[str, Any]) -> Parsed:
     return form, files
 
 
+def parse_multipart(environ: dict[str, Any]) -> Parsed:
+    """Parse with the ``multipart`` package's push parser into the objects sluice's parser returns."""
+    _, options = parse_options_header(environ["CONTENT_TYPE"])
+    length = int(environ["CONTENT_LENGTH"])
+    stream = LimitedStream(environ["wsgi.input"], length)
+    form: MultiDict[str] = MultiDict()
+    files: MultiDict[FileStorage] = MultiDict()
+    memory = 0
+    try:
+        with multipart.PushMultipartParser(
+            options.get("boundary", ""),
+            length,
+            max_header_size=8192,
+            max_segment_count=MAX_FORM_PARTS if MAX_FORM_PARTS is not None else float("inf"),
+        ) as parser:
+            name = ""
+            charset = "utf-8"
+            sink: IO[bytes] | None = None
+            field = bytearray()
+            while not parser.closed:
+                chunk = stream.read(CHUNK_SIZE)
+                for event in parser.parse(chunk):
+                    if isinstance(event, multipart.MultipartSegment):
+                        if event.disposition != "form-data" or event.name is None:
+                            raise BadRequest("A multipart part lacks 'Content-Disposition: form-data; name=...'.")
+                        name = event.name
+                        charset = event.charset or "utf-8"
+                        if event.filename is None:
+                            sink = None
+                            field = bytearray()
+                        else:
+                            sink = SpooledTemporaryFile(max_size=SPOOL_SIZE)
+                            headers = Headers(event.headerlist)
+                            files.add(name, FileStorage(sink, event.filename, name, headers.get("Content-Type"), headers))
+                    elif event is not None:
+                        if sink is not None:
+                            sink.write(event)
+                            continue
+                        memory += len(event)
+                        if MAX_FORM_MEMORY_SIZE is not None and memory > MAX_FORM_MEMORY_SIZE:
+                            raise ContentTooLarge(
+                                f"The form fields exceed {MAX_FORM_MEMORY_SIZE} bytes (max_form_memory_size)."
+                            )
+                        field += event
+                    elif sink is not None:
+                        sink.seek(0)
+                    else:
+                        try:
+                            form.add(name, field.decode(charset))
+                        except (LookupError, UnicodeDecodeError):
+                            raise BadRequest(f"The multipart field {name!r} is not valid {charset}.") from None
+                if not chunk:
+                    break
+    except multipart.ParserLimitReached as exc:
+        _close_files(files)
+        raise ContentTooLarge(str(exc)) from None
+    except multipart.MultipartError as exc:
+        _close_files(files)
+        raise BadRequest(str(exc)) from None
+    except BaseException:
+        _close_files(files)
+        raise
+    return form, files
+
+
+def _close_files(files: MultiDict[FileStorage]) -> None:
+    for _, upload in files.items(multi=True):
+        upload.close()
+
+
 def parse_werkzeug(environ: dict[str, Any]) -> Parsed:
     """Parse with Werkzeug's ``parse_form_data`` under the same limits."""
     _, form, files = werkzeug.formparser.parse_form_data(
@@ -270,10 +370,42 @@ def parse_werkzeug(environ: dict[str, Any]) -> Parsed:
     return form, files
 
 
+def _configure_django() -> None:
+    if not django_settings.configured:
+        django_settings.configure(
+            DEFAULT_CHARSET="utf-8",
+            FILE_UPLOAD_MAX_MEMORY_SIZE=SPOOL_SIZE,
+            DATA_UPLOAD_MAX_MEMORY_SIZE=MAX_FORM_MEMORY_SIZE,
+            DATA_UPLOAD_MAX_NUMBER_FIELDS=MAX_FORM_PARTS,
+            DATA_UPLOAD_MAX_NUMBER_FILES=MAX_FORM_PARTS,
+        )
+
+
+def parse_django(environ: dict[str, Any]) -> Parsed:
+    """Parse with Django's ``MultiPartParser`` and its default upload handlers (memory, then temporary file)."""
+    _configure_django()
+    from django.core.files.uploadhandler import MemoryFileUploadHandler
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+    from django.http.multipartparser import MultiPartParser as DjangoParser
+
+    stream = LimitedStream(environ["wsgi.input"], int(environ["CONTENT_LENGTH"]))
+    handlers = [MemoryFileUploadHandler(), TemporaryFileUploadHandler()]
+    post, django_files = DjangoParser(environ, stream, handlers).parse()
+    form: MultiDict[str] = MultiDict([(key, value) for key, values in post.lists() for value in values])
+    files: MultiDict[FileStorage] = MultiDict()
+    for key, uploads in django_files.lists():
+        for upload in uploads:
+            upload.seek(0)
+            files.add(key, FileStorage(upload.file, upload.name, key, upload.content_type))
+    return form, files
+
+
 PARSERS: dict[str, Callable[[dict[str, Any]], Parsed]] = {
     "sluice": parse_sluice,
     "python-multipart": parse_python_multipart,
+    "multipart": parse_multipart,
     "werkzeug": parse_werkzeug,
+    "django": parse_django,
 }
 
 
@@ -362,14 +494,171 @@ def format_table(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- #
+# The large file: one fresh interpreter per parser
+# --------------------------------------------------------------------------- #
+
+
+class GeneratedBody:
+    """A one-file multipart body of ``mib`` MiB, produced while it is read (one 1 MiB block in memory).
+
+    Args:
+        mib: the file size in MiB.
+    """
+
+    def __init__(self, mib: int) -> None:
+        self.block = random.Random(SEED).randbytes(2**20)
+        self.head = (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="upload"; filename="big.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        self.tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+        self.blocks = mib
+        self.length = len(self.head) + mib * len(self.block) + len(self.tail)
+        delimiter = f"\r\n--{BOUNDARY}".encode()
+        if delimiter in self.block + self.block[: len(delimiter)]:
+            raise RuntimeError("the random block contains the delimiter; change SEED")
+        self._pos = 0
+
+    def _piece(self, pos: int, size: int) -> bytes:
+        head, block = len(self.head), len(self.block)
+        if pos < head:
+            return self.head[pos : pos + size]
+        pos -= head
+        if pos < self.blocks * block:
+            offset = pos % block
+            return self.block[offset : offset + size]
+        pos -= self.blocks * block
+        return self.tail[pos : pos + size]
+
+    def read(self, size: int = -1) -> bytes:
+        """Return the next ``size`` bytes (fewer only at the end)."""
+        if size < 0:
+            size = self.length - self._pos
+        pieces = []
+        while size > 0 and self._pos < self.length:
+            piece = self._piece(self._pos, size)
+            pieces.append(piece)
+            self._pos += len(piece)
+            size -= len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def environ(self) -> dict[str, Any]:
+        """A WSGI environ whose ``wsgi.input`` is a fresh copy of this body."""
+        fresh = GeneratedBody.__new__(GeneratedBody)
+        fresh.__dict__.update(self.__dict__)
+        fresh._pos = 0
+        return {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_TYPE": CONTENT_TYPE,
+            "CONTENT_LENGTH": str(self.length),
+            "wsgi.input": fresh,
+        }
+
+
+def _proc_status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def measure(parser_name: str, mib: int, repeat: int) -> dict[str, Any]:
+    """Parse the large body in this (fresh) process; return times and memory peaks.
+
+    The first parse is the one whose peak RSS counts (nothing ran before it
+    that could have left freed memory to reuse); then ``repeat`` timed
+    parses; then one under ``tracemalloc``.
+    """
+    parse = PARSERS[parser_name]
+    if parser_name == "django":
+        _configure_django()
+    body = GeneratedBody(mib)
+    expected = body.blocks * len(body.block)
+    rss_before = _proc_status_kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    form, files = parse(body.environ())
+    rss_peak = _proc_status_kib("VmHWM")
+    try:
+        upload = files["upload"]
+        got = 0
+        while chunk := upload.stream.read(2**20):
+            if chunk != body.block[: len(chunk)]:
+                raise AssertionError(f"{parser_name}: file bytes differ at offset {got}")
+            got += len(chunk)
+        if got != expected or upload.filename != "big.bin" or len(form):
+            raise AssertionError(f"{parser_name}: got {got} bytes, {upload.filename!r}, {len(form)} fields")
+    finally:
+        for _, upload in files.items(multi=True):
+            upload.close()
+    seconds = []
+    for _ in range(repeat):
+        environ = body.environ()
+        start = time.perf_counter()
+        _, files = parse(environ)
+        seconds.append(time.perf_counter() - start)
+        for _, upload in files.items(multi=True):
+            upload.close()
+    tracemalloc.start()
+    _, files = parse(body.environ())
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    for _, upload in files.items(multi=True):
+        upload.close()
+    return {
+        "parser": parser_name,
+        "bytes": body.length,
+        "seconds": seconds,
+        "rss_growth_kib": rss_peak - rss_before,
+        "traced_peak_bytes": traced_peak,
+    }
+
+
+def run_big(mib: int, repeat: int) -> list[dict[str, Any]]:
+    """Measure every parser on the large body, each in a fresh interpreter."""
+    results = []
+    for name in PARSERS:
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure", name, "--big-mib", str(mib), "--big-repeat", str(repeat)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        result = json.loads(out.stdout)
+        results.append(result)
+        mbps = result["bytes"] / statistics.median(result["seconds"]) / 1e6
+        print(f"  {mib} MiB file {name:17} {mbps:8.1f} MB/s  +{result['rss_growth_kib'] / 1024:.1f} MiB RSS", file=sys.stderr)
+    return results
+
+
+def format_big_table(results: list[dict[str, Any]]) -> str:
+    """Render the large-file results: throughput, ratio to sluice, memory peaks."""
+    sluice = statistics.median(next(r for r in results if r["parser"] == "sluice")["seconds"])
+    lines = [
+        "| parser | MB/s (median) | time vs sluice | spread | peak RSS growth | tracemalloc peak |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        seconds = result["seconds"]
+        median = statistics.median(seconds)
+        lines.append(
+            f"| {result['parser']} | {result['bytes'] / median / 1e6:,.0f} | {median / sluice:.2f}× | "
+            f"{(max(seconds) - min(seconds)) / median:.0%} | {result['rss_growth_kib'] / 1024:.1f} MiB | "
+            f"{result['traced_peak_bytes'] / 2**20:.2f} MiB |"
+        )
+    return "\n".join(lines)
+
+
 def describe_run(target_s: float, repeat: int) -> str:
     """One paragraph on where and how the table was measured."""
     cpus = sorted(os.sched_getaffinity(0))
     pinned = f"pinned to core {cpus[0]}" if len(cpus) == 1 else f"not pinned (cores {cpus})"
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}" for name in ("python-multipart", "multipart", "werkzeug", "django")
+    )
     return (
-        f"{dt.date.today().isoformat()}, Python {platform.python_version()}, "
-        f"python-multipart {importlib.metadata.version('python-multipart')}, "
-        f"Werkzeug {importlib.metadata.version('werkzeug')}; one process {pinned}. "
+        f"{dt.date.today().isoformat()}, Python {platform.python_version()}, {versions}; one process {pinned}. "
         f"Median of {repeat} repeats of about {target_s:g} s each; 'vs sluice' is time / sluice's time "
         f"(above 1 is slower), 'spread' is (max - min) / median. Bodies come from a fresh `io.BytesIO` "
         f"read in 64 KiB chunks; files spool to a temporary file past 512 KiB (Werkzeug: 500 KiB) and are "
@@ -378,17 +667,35 @@ def describe_run(target_s: float, repeat: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the comparison and print (and with ``--write`` record) the table."""
+    """Run the comparison and print (and with ``--write`` record) the tables."""
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (3 repeats of ~0.02 s)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (3 repeats of ~0.02 s, 10 MiB big file)")
     parser.add_argument(
         "--write", action="store_true", help="also update this script's section of benchmarks/RESULTS.md"
     )
+    parser.add_argument("--big-mib", type=int, default=None, help="size of the large-file case in MiB (default 100)")
+    parser.add_argument("--big-repeat", type=int, default=None, help="timed parses of the large file per parser (5)")
+    parser.add_argument("--measure", choices=list(PARSERS), help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
+    mib = args.big_mib or (10 if args.quick else 100)
+    big_repeat = args.big_repeat or (2 if args.quick else 5)
+    if args.measure:
+        print(json.dumps(measure(args.measure, mib, big_repeat)))
+        return 0
+    _configure_django()
     target_s, repeat = (0.02, 3) if args.quick else (0.4, 9)
     cells = run(target_s, repeat)
-    table = format_table(cells)
-    text = "## Multipart parsers (`benchmarks/multipart.py`)\n\n" + describe_run(target_s, repeat) + "\n\n" + table
+    big = run_big(mib, big_repeat)
+    text = (
+        "## Multipart parsers (`benchmarks/multipart.py`)\n\n"
+        + describe_run(target_s, repeat)
+        + "\n\n"
+        + format_table(cells)
+        + f"\n\nA {mib} MiB file (one part), each parser in a fresh interpreter, median of {big_repeat} parses; "
+        "the body is generated while read, so the input holds no memory. 'peak RSS growth' is VmHWM after the "
+        "first parse minus VmRSS before it; 'tracemalloc peak' is the peak of Python allocations during one parse.\n\n"
+        + format_big_table(big)
+    )
     print(text)
     if args.write:
         write_section(text, owner="multipart.py")

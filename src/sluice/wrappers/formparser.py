@@ -30,9 +30,21 @@ from sluice.wrappers.http import parse_options_header
 _BAD_PERCENT_RE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _CHUNK_SIZE = 64 * 1024
 _MAX_PART_HEADER_SIZE = 8 * 1024
-_FILE_SPOOL_SIZE = 512 * 1024
+#: Uploaded files larger than this move from memory to a temporary file.
+FILE_MEMORY_SIZE = 512 * 1024
 # RFC 2046 §5.1.1: 1 to 70 characters from a restricted set.
 _BOUNDARY_RE = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
+# A part header line: an RFC 9110 token, ':', a value without control
+# characters (bytes >= 0x80 are checked as UTF-8 after the match).
+_HEADER_LINE_RE = re.compile(rb"[ \t]*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*")
+# The header block browsers send for a part, matched whole; it accepts only
+# what the general path (_parse_part_headers, then _parse_disposition) would
+# accept with the same result.
+_SIMPLE_BLOCK_RE = re.compile(
+    rb'Content-Disposition: form-data; name="([^"\\\x00-\x1f\x7f]*)"(?:; filename="([^"\\\x00-\x1f\x7f]*)")?'
+    rb"(?:\r\nContent-Type: ([^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?))?"
+)
+_SIMPLE_DISPOSITION_RE = re.compile(r'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?')
 
 
 def _decode_component(raw: bytes, what: str) -> str:
@@ -78,19 +90,48 @@ def parse_urlencoded(data: bytes, what: str = "query string", max_fields: int | 
     return result
 
 
-def _parse_part_headers(block: bytes) -> Headers:
-    headers = Headers()
+def _parse_part_headers(block: bytes) -> list[tuple[str, str]]:
+    """Split a part's header block into checked ``(name, value)`` pairs.
+
+    PERF: one regex match per line checks the name (a token) and the value
+    (no control characters) at once, so the pairs go into ``Headers`` without
+    a second check (benchmarks/multipart.py, 100 parts: see RESULTS.md).
+    """
+    pairs = []
     for line in block.split(b"\r\n"):
         if not line:
             continue
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise BadRequest("A multipart part header line has no ':'; the body is malformed.")
+        match = _HEADER_LINE_RE.fullmatch(line)
+        if match is None:
+            if b":" not in line:
+                raise BadRequest("A multipart part header line has no ':'; the body is malformed.")
+            raise BadRequest("A multipart part header is malformed (bad name or control characters).")
         try:
-            headers.add(name.decode("ascii").strip(), value.decode("utf-8").strip())
-        except (UnicodeDecodeError, ValueError):
-            raise BadRequest("A multipart part header is malformed (bad name or control characters).") from None
-    return headers
+            pairs.append((match[1].decode("ascii"), match[2].decode("utf-8")))
+        except UnicodeDecodeError:
+            raise BadRequest("A multipart part header value is not valid UTF-8.") from None
+    return pairs
+
+
+def _parse_disposition(value: str | None) -> tuple[str, str | None]:
+    """Return the ``name`` and ``filename`` of a part's ``Content-Disposition``.
+
+    PERF: the form every browser sends (``form-data; name="a"`` with an
+    optional plain ``filename``) is matched by one regex; anything else
+    (escapes, ``filename*``, unquoted values) goes through
+    ``parse_options_header``.
+
+    Raises:
+        BadRequest: the header is missing, not ``form-data``, or has no name.
+    """
+    if value is not None:
+        match = _SIMPLE_DISPOSITION_RE.fullmatch(value)
+        if match is not None:
+            return match[1], match[2]
+    disposition, options = parse_options_header(value)
+    if disposition != "form-data" or "name" not in options:
+        raise BadRequest("A multipart part lacks 'Content-Disposition: form-data; name=...'.")
+    return options["name"], options.get("filename")
 
 
 class MultipartParser:
@@ -101,25 +142,38 @@ class MultipartParser:
         max_form_memory_size: the most bytes of plain (non-file) field data
             kept in memory, or None for no limit.
         max_form_parts: the most parts accepted, or None for no limit.
+        max_file_memory_size: an uploaded file larger than this many bytes
+            moves from memory to a temporary file.
 
     Raises:
         BadRequest: the boundary is missing or not RFC 2046 valid.
     """
 
-    __slots__ = ("_delimiter", "max_form_memory_size", "max_form_parts")
+    __slots__ = ("_delimiter", "max_form_memory_size", "max_form_parts", "max_file_memory_size")
 
-    def __init__(self, boundary: str, max_form_memory_size: int | None = None, max_form_parts: int | None = None) -> None:
+    def __init__(
+        self,
+        boundary: str,
+        max_form_memory_size: int | None = None,
+        max_form_parts: int | None = None,
+        max_file_memory_size: int = FILE_MEMORY_SIZE,
+    ) -> None:
         if not _BOUNDARY_RE.fullmatch(boundary):
-            raise BadRequest("The multipart Content-Type has a missing or invalid boundary parameter.")
+            raise BadRequest(
+                "The multipart Content-Type has a missing or invalid boundary parameter "
+                "(RFC 2046: 1 to 70 characters); send 'multipart/form-data; boundary=...'."
+            )
         self._delimiter = b"\r\n--" + boundary.encode("ascii")
         self.max_form_memory_size = max_form_memory_size
         self.max_form_parts = max_form_parts
+        self.max_file_memory_size = max_file_memory_size
 
     def parse(self, read: Callable[[int], bytes]) -> tuple[MultiDict[str], MultiDict[FileStorage]]:
         """Read the whole body and return its fields and files.
 
-        On an error, the files already received are closed (their temporary
-        files deleted) before the error propagates.
+        Reading stops as soon as a limit is exceeded. On an error, the files
+        already received are closed (their temporary files deleted) before
+        the error propagates.
 
         Args:
             read: returns up to n bytes, ``b""`` at the end of the body.
@@ -144,6 +198,8 @@ class MultipartParser:
     def _parse(self, read: Callable[[int], bytes], form: MultiDict[str], files: MultiDict[FileStorage]) -> None:
         delimiter = self._delimiter
         size = len(delimiter)
+        max_memory = self.max_form_memory_size
+        max_parts = self.max_form_parts
         # The body starts with the delimiter without its CRLF; prepending one
         # lets a single search pattern serve for every part. ``pos`` is where
         # the unparsed bytes start: PERF, the buffer is cut only when it is
@@ -157,6 +213,8 @@ class MultipartParser:
             nonlocal buffer, pos, eof
             chunk = read(_CHUNK_SIZE)
             if chunk:
+                # PERF: when all of the buffer was handed on, ``b"" + chunk``
+                # is ``chunk`` itself: no copy (the usual case inside a file).
                 buffer = buffer[pos:] + chunk
                 pos = 0
             else:
@@ -177,18 +235,21 @@ class MultipartParser:
         memory = 0
         while True:
             # After a delimiter: "--" closes the body, else optional blanks then CRLF.
-            while len(buffer) - pos < 2 and not eof:
-                fill()
-            if buffer.startswith(b"--", pos):
-                return
-            while True:
-                end = buffer.find(b"\r\n", pos)
-                if end >= 0 or eof or len(buffer) - pos > _MAX_PART_HEADER_SIZE:
-                    break
-                fill()
-            if end < 0 or buffer[pos:end].strip(b" \t"):
-                raise BadRequest("The multipart body ends early or has junk after a boundary delimiter.")
-            pos = end + 2
+            if buffer.startswith(b"\r\n", pos):
+                pos += 2  # PERF: the usual case, checked first
+            else:
+                while len(buffer) - pos < 2 and not eof:
+                    fill()
+                if buffer.startswith(b"--", pos):
+                    return
+                while True:
+                    end = buffer.find(b"\r\n", pos)
+                    if end >= 0 or eof or len(buffer) - pos > _MAX_PART_HEADER_SIZE:
+                        break
+                    fill()
+                if end < 0 or buffer[pos:end].strip(b" \t"):
+                    raise BadRequest("The multipart body ends early or has junk after a boundary delimiter.")
+                pos = end + 2
 
             while True:
                 if buffer.startswith(b"\r\n", pos):
@@ -207,56 +268,101 @@ class MultipartParser:
             # block may arrive in one read).
             if end - pos > _MAX_PART_HEADER_SIZE:
                 raise BadRequest(f"A multipart part's headers exceed {_MAX_PART_HEADER_SIZE} bytes.")
-            headers = _parse_part_headers(buffer[pos:end])
+            block = buffer[pos:end]
             pos = after
+            simple = _SIMPLE_BLOCK_RE.fullmatch(block)
+            if simple is not None:
+                # PERF: the header block every browser sends, in one match
+                # (benchmarks/multipart.py, 100 parts: 1.9x faster per part).
+                try:
+                    name = simple[1].decode("utf-8")
+                    filename = None if simple[2] is None else simple[2].decode("utf-8")
+                    content_type = None if simple[3] is None else simple[3].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise BadRequest("A multipart part header value is not valid UTF-8.") from None
+                pairs = None
+            else:
+                pairs = _parse_part_headers(block)
+                disposition = content_type = None
+                for key, header_value in pairs:
+                    lowered = key.lower()
+                    if lowered == "content-disposition":
+                        disposition = header_value
+                    elif lowered == "content-type":
+                        content_type = header_value
+                name, filename = _parse_disposition(disposition)
 
             parts += 1
-            if self.max_form_parts is not None and parts > self.max_form_parts:
-                raise ContentTooLarge(f"The multipart body has more than {self.max_form_parts} parts.")
-            disposition, options = parse_options_header(headers.get("Content-Disposition"))
-            if disposition != "form-data" or "name" not in options:
-                raise BadRequest("A multipart part lacks 'Content-Disposition: form-data; name=...'.")
-            name = options["name"]
-            filename = options.get("filename")
-            content_type = headers.get("Content-Type")
-            sink: IO[bytes] | None = None
-            field = bytearray()
-            if filename is not None:
-                sink = SpooledTemporaryFile(max_size=_FILE_SPOOL_SIZE)
-                # Registered at once so that an error below closes it too.
-                files.add(name, FileStorage(sink, filename, name, content_type, headers))
-
-            while True:
+            if max_parts is not None and parts > max_parts:
+                raise ContentTooLarge(
+                    f"The multipart body has more than {max_parts} parts (MAX_FORM_PARTS); send fewer fields."
+                )
+            if filename is None:
                 index = buffer.find(delimiter, pos)
                 if index >= 0:
-                    data = buffer[pos:index]
+                    # PERF: the whole field is in the buffer (small fields):
+                    # no bytearray (benchmarks/multipart.py, 100 parts).
+                    value: bytes | bytearray = buffer[pos:index]
                     pos = index + size
-                elif eof:
-                    raise BadRequest("The multipart body ends before its closing boundary delimiter.")
+                    memory += len(value)
+                    if max_memory is not None and memory > max_memory:
+                        raise ContentTooLarge(self._memory_message())
                 else:
-                    # Keep a tail that could be the start of a delimiter.
-                    cut = max(pos, len(buffer) - (size - 1))
-                    data = buffer[pos:cut]
-                    pos = cut
-                if sink is not None:
-                    sink.write(data)
-                else:
-                    memory += len(data)
-                    if self.max_form_memory_size is not None and memory > self.max_form_memory_size:
-                        raise ContentTooLarge(
-                            f"The form fields exceed {self.max_form_memory_size} bytes (max_form_memory_size)."
-                        )
-                    field += data
-                if index >= 0:
-                    break
-                fill()
-
-            if sink is not None:
-                sink.seek(0)
-            else:
-                _, type_options = parse_options_header(content_type)
-                charset = type_options.get("charset", "utf-8")
+                    value = bytearray()
+                    while True:
+                        data, index, pos = self._take(buffer, pos, delimiter, eof)
+                        memory += len(data)
+                        if max_memory is not None and memory > max_memory:
+                            raise ContentTooLarge(self._memory_message())
+                        value += data
+                        if index >= 0:
+                            break
+                        fill()
+                charset = "utf-8"
+                if content_type is not None:
+                    charset = parse_options_header(content_type)[1].get("charset", "utf-8")
                 try:
-                    form.add(name, field.decode(charset))
+                    form.add(name, value.decode(charset))
                 except (LookupError, UnicodeDecodeError):
                     raise BadRequest(f"The multipart field {name!r} is not valid {charset}.") from None
+            else:
+                sink = SpooledTemporaryFile(max_size=self.max_file_memory_size)
+                # Registered at once so that an error below closes it too.
+                if pairs is None:
+                    pairs = _parse_part_headers(block)
+                files.add(name, FileStorage(sink, filename, name, content_type, Headers.from_checked(pairs)))
+                while True:
+                    data, index, pos = self._take(buffer, pos, delimiter, eof)
+                    sink.write(data)
+                    if index >= 0:
+                        break
+                    fill()
+                sink.seek(0)
+
+    def _memory_message(self) -> str:
+        return (
+            f"The form fields exceed {self.max_form_memory_size} bytes (MAX_FORM_MEMORY_SIZE); "
+            "send large values as files."
+        )
+
+    @staticmethod
+    def _take(buffer: bytes, pos: int, delimiter: bytes, eof: bool) -> tuple[bytes, int, int]:
+        """Return the part data from ``pos`` that is sure not to be a delimiter, the delimiter's index, the new pos.
+
+        Raises:
+            BadRequest: the body ended before the part's closing delimiter.
+        """
+        index = buffer.find(delimiter, pos)
+        if index >= 0:
+            return buffer[pos:index], index, index + len(delimiter)
+        if eof:
+            raise BadRequest("The multipart body ends before its closing boundary delimiter.")
+        # Keep only a tail that could start a delimiter: the delimiter holds
+        # one CR (its first byte), so such a tail starts at the last CR of the
+        # final ``len(delimiter) - 1`` bytes. PERF: most chunks of a file
+        # have none, so all of the buffer is handed on and the next fill
+        # copies nothing (benchmarks/multipart.py, 100 MiB file).
+        cut = buffer.rfind(b"\r", max(pos, len(buffer) - len(delimiter) + 1))
+        if cut < 0 or not delimiter.startswith(buffer[cut:]):
+            cut = len(buffer)
+        return buffer[pos:cut], -1, cut
