@@ -17,11 +17,17 @@ if TYPE_CHECKING:
     from sluice.ctx import session as session
     from sluice.errors import HTTPError as HTTPError
     from sluice.errors import abort as abort
+    from sluice.flashing import flash as flash
+    from sluice.flashing import get_flashed_messages as get_flashed_messages
     from sluice.helpers import after_this_request as after_this_request
     from sluice.helpers import jsonify as jsonify
     from sluice.helpers import redirect as redirect
     from sluice.helpers import stream_with_context as stream_with_context
     from sluice.helpers import url_for as url_for
+    from sluice.templating import render_template as render_template
+    from sluice.templating import render_template_string as render_template_string
+    from sluice.templating import stream_template as stream_template
+    from sluice.templating import stream_template_string as stream_template_string
     from sluice.wrappers.request import Request as Request
     from sluice.wrappers.response import Response as Response
 
@@ -37,11 +43,17 @@ _FRAMEWORK = {
     "session": "sluice.ctx",
     "HTTPError": "sluice.errors",
     "abort": "sluice.errors",
+    "flash": "sluice.flashing",
+    "get_flashed_messages": "sluice.flashing",
     "after_this_request": "sluice.helpers",
     "jsonify": "sluice.helpers",
     "redirect": "sluice.helpers",
     "stream_with_context": "sluice.helpers",
     "url_for": "sluice.helpers",
+    "render_template": "sluice.templating",
+    "render_template_string": "sluice.templating",
+    "stream_template": "sluice.templating",
+    "stream_template_string": "sluice.templating",
     "Request": "sluice.wrappers.request",
     "Response": "sluice.wrappers.response",
 }
@@ -82,6 +94,13 @@ __all__ = [
     "redirect",
     "stream_with_context",
     "url_for",
+    # templates and flashed messages
+    "flash",
+    "get_flashed_messages",
+    "render_template",
+    "render_template_string",
+    "stream_template",
+    "stream_template_string",
     # the server
     "serve",
 ]

@@ -33,14 +33,25 @@ appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
 #: Sent with ``response=`` when the server closed the response: after its
 #: last byte was sent, or after the client went away.
 response_closed = _signals.signal("response-closed")
+#: Sent with ``template=`` and ``context=`` before a template is rendered
+#: (a streamed one: before its first chunk).
+before_render_template = _signals.signal("before-render-template")
+#: Sent with ``template=`` and ``context=`` after a template was rendered
+#: (a streamed one: after its last chunk).
+template_rendered = _signals.signal("template-rendered")
+#: Sent with ``message=`` and ``category=`` when a message was flashed.
+message_flashed = _signals.signal("message-flashed")
 
 __all__ = [
     "appcontext_popped",
     "appcontext_pushed",
     "appcontext_tearing_down",
+    "before_render_template",
     "got_request_exception",
+    "message_flashed",
     "request_finished",
     "request_started",
     "request_tearing_down",
     "response_closed",
+    "template_rendered",
 ]
