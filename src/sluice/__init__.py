@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sluice.templating import render_template_string as render_template_string
     from sluice.templating import stream_template as stream_template
     from sluice.templating import stream_template_string as stream_template_string
+    from sluice.uploads import secure_filename as secure_filename
     from sluice.wrappers.request import Request as Request
     from sluice.wrappers.response import Response as Response
 
@@ -54,6 +55,7 @@ _FRAMEWORK = {
     "render_template_string": "sluice.templating",
     "stream_template": "sluice.templating",
     "stream_template_string": "sluice.templating",
+    "secure_filename": "sluice.uploads",
     "Request": "sluice.wrappers.request",
     "Response": "sluice.wrappers.response",
 }
@@ -94,6 +96,7 @@ __all__ = [
     "redirect",
     "stream_with_context",
     "url_for",
+    "secure_filename",
     # templates and flashed messages
     "flash",
     "get_flashed_messages",

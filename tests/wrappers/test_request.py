@@ -85,7 +85,7 @@ def test_request_form_urlencoded_and_values() -> None:
 def test_request_form_urlencoded_too_large_413() -> None:
     request = make_request(b"a=" + b"x" * 100, "application/x-www-form-urlencoded")
     request.max_form_memory_size = 50
-    with pytest.raises(ContentTooLarge, match="exceeds 50 bytes"):
+    with pytest.raises(ContentTooLarge, match=r"form body \(MAX_FORM_MEMORY_SIZE\) is 102 bytes; the limit is 50"):
         request.form
 
 

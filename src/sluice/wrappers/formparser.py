@@ -84,7 +84,7 @@ def parse_urlencoded(data: bytes, what: str = "query string", max_fields: int | 
             continue
         count += 1
         if max_fields is not None and count > max_fields:
-            raise ContentTooLarge(f"The {what} has more than {max_fields} fields.")
+            raise ContentTooLarge(f"The {what} has more than {max_fields} fields (MAX_FORM_PARTS); send fewer.")
         key, _, value = field.partition(b"=")
         result.add(_decode_component(key, what), _decode_component(value, what))
     return result

@@ -31,6 +31,7 @@ from sluice.wrappers.datastructures import FileStorage
 from sluice.wrappers.datastructures import Headers
 from sluice.wrappers.datastructures import ImmutableHeaders
 from sluice.wrappers.datastructures import MultiDict
+from sluice.wrappers.formparser import FILE_MEMORY_SIZE
 from sluice.wrappers.formparser import MultipartParser
 from sluice.wrappers.formparser import parse_urlencoded
 from sluice.wrappers.http import MIMEAccept
@@ -79,28 +80,62 @@ class LimitedStream:
 
     PEP 3333 forbids reading ``wsgi.input`` past ``CONTENT_LENGTH``; this
     makes reading to the end safe. A stream that ends before ``limit`` means
-    the client went away or lied about the length.
+    the client went away or lied about the length. A body of unknown length
+    (chunked, ``wsgi.input_terminated``) is read until the server reports its
+    end, and at most ``max_length`` bytes of it: one byte more is a 413, so
+    reading stops at the limit.
 
     Args:
         stream: the ``wsgi.input`` file.
         limit: how many bytes the body has, or None when the server marks
             the input as terminated (``wsgi.input_terminated``).
+        max_length: with ``limit`` None, the most bytes accepted (None: no
+            limit).
     """
 
-    __slots__ = ("_stream", "_remaining")
+    __slots__ = ("_stream", "_remaining", "_max_length", "_seen")
 
-    def __init__(self, stream: IO[bytes], limit: int | None) -> None:
+    def __init__(self, stream: IO[bytes], limit: int | None, max_length: int | None = None) -> None:
         self._stream = stream
         self._remaining = limit
+        self._max_length = max_length
+        self._seen = 0
+
+    def _read_unknown_length(self, size: int) -> bytes:
+        max_length = self._max_length
+        if max_length is None:
+            return self._stream.read(size) if size >= 0 else self._stream.read()
+        # Never ask for more than one byte past the limit, so a huge body
+        # is refused after reading at most max_length + 1 bytes of it.
+        allowed = max_length + 1 - self._seen
+        if size < 0:
+            pieces = []
+            while allowed > 0:
+                piece = self._stream.read(min(allowed, _READ_SIZE))
+                if not piece:
+                    break
+                pieces.append(piece)
+                allowed -= len(piece)
+                self._seen += len(piece)
+            data = b"".join(pieces)
+        else:
+            data = self._stream.read(min(size, allowed))
+            self._seen += len(data)
+        if self._seen > max_length:
+            raise ContentTooLarge(
+                f"The request body is larger than {max_length} bytes (MAX_CONTENT_LENGTH); send a smaller one."
+            )
+        return data
 
     def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes, or all that is left when ``size`` is negative.
 
         Raises:
             BadRequest: the input ended before ``Content-Length`` bytes.
+            ContentTooLarge: a body of unknown length exceeds ``max_length``.
         """
         if self._remaining is None:
-            return self._stream.read(size) if size >= 0 else self._stream.read()
+            return self._read_unknown_length(size)
         if self._remaining <= 0:
             return b""
         if size < 0 or size > self._remaining:
@@ -118,9 +153,22 @@ class LimitedStream:
         return data
 
     def readline(self, size: int = -1) -> bytes:
-        """Read one line, at most ``size`` bytes, never past the limit."""
+        """Read one line, at most ``size`` bytes, never past the limit.
+
+        Raises:
+            ContentTooLarge: a body of unknown length exceeds ``max_length``.
+        """
         if self._remaining is None:
-            return self._stream.readline(size) if size >= 0 else self._stream.readline()
+            if self._max_length is None:
+                return self._stream.readline(size) if size >= 0 else self._stream.readline()
+            allowed = self._max_length + 1 - self._seen
+            line = self._stream.readline(allowed if size < 0 else min(size, allowed))
+            self._seen += len(line)
+            if self._seen > self._max_length:
+                raise ContentTooLarge(
+                    f"The request body is larger than {self._max_length} bytes (MAX_CONTENT_LENGTH); send a smaller one."
+                )
+            return line
         if self._remaining <= 0:
             return b""
         if size < 0 or size > self._remaining:
@@ -167,11 +215,14 @@ class Request:
         max_form_memory_size: the most bytes of form fields (not files) read
             into memory; more is a 413.
         max_form_parts: the most multipart parts or urlencoded fields; more is a 413.
+        max_file_memory_size: an uploaded file larger than this many bytes
+            moves from memory to a temporary file.
     """
 
     max_content_length: int | None = None
     max_form_memory_size: int | None = 500_000
     max_form_parts: int | None = 1000
+    max_file_memory_size: int = FILE_MEMORY_SIZE
     view_args: dict[str, Any] | None = None
     endpoint: str | None = None
     blueprint: str | None = None
@@ -373,23 +424,38 @@ class Request:
     def stream(self) -> LimitedStream:
         """The body as a file-like object that stops at ``Content-Length``.
 
-        Without a length (and without ``wsgi.input_terminated``) the body is
-        empty, as PEP 3333 requires.
+        Without a length, the body is read until the server reports its end
+        when it sets ``wsgi.input_terminated`` (sluice's server does, for
+        chunked bodies), else it is empty, as PEP 3333 requires. A body of
+        unknown length is cut off at ``max_content_length`` + 1 bytes with a
+        413.
+
+        The length is checked before ``wsgi.input`` is touched: on sluice's
+        server, a client that sent ``Expect: 100-continue`` gets the 413
+        without a ``100 Continue`` and never sends the body.
 
         Raises:
             ContentTooLarge: the length exceeds ``max_content_length``.
         """
         length = self.content_length
-        if self.max_content_length is not None and length is not None and length > self.max_content_length:
-            raise ContentTooLarge(f"The request body is {length} bytes; the limit is {self.max_content_length}.")
+        limit = self.max_content_length
+        if limit is not None and length is not None and length > limit:
+            raise ContentTooLarge(
+                f"The request body is {length} bytes; the limit is {limit} (MAX_CONTENT_LENGTH). Send a smaller body."
+            )
         stream = self.environ["wsgi.input"]
         if length is None and self.environ.get("wsgi.input_terminated"):
-            return LimitedStream(stream, None)
+            return LimitedStream(stream, None, limit)
         return LimitedStream(stream, length or 0)
 
     def _read_capped(self, limit: int | None, what: str) -> bytes:
+        """Read the whole body, or raise 413 having read at most ``limit + 1`` bytes of it."""
         if limit is None:
             return self.stream.read()
+        length = self.content_length
+        if length is not None and length > limit:
+            # Known too large: refused before reading (no 100 Continue).
+            raise ContentTooLarge(f"The {what} is {length} bytes; the limit is {limit}.")
         data = self.stream.read(limit + 1)
         if len(data) > limit:
             raise ContentTooLarge(f"The {what} exceeds {limit} bytes.")
@@ -413,7 +479,7 @@ class Request:
         """
         data: bytes | None = self._cached_data
         if data is None:
-            data = self._read_capped(self.max_content_length, "request body")
+            data = self._read_capped(self.max_content_length, "request body (MAX_CONTENT_LENGTH)")
             if cache:
                 self._cached_data = data
         if as_text:
@@ -434,11 +500,14 @@ class Request:
         if mimetype == "application/x-www-form-urlencoded":
             body = self._cached_data
             if body is None:
-                body = self._read_capped(self.max_form_memory_size, "form body (max_form_memory_size)")
+                body = self._read_capped(self.max_form_memory_size, "form body (MAX_FORM_MEMORY_SIZE)")
             loaded = (parse_urlencoded(body, "form body", self.max_form_parts), MultiDict())
         elif mimetype == "multipart/form-data":
             parser = MultipartParser(
-                self._parsed_content_type[1].get("boundary", ""), self.max_form_memory_size, self.max_form_parts
+                self._parsed_content_type[1].get("boundary", ""),
+                self.max_form_memory_size,
+                self.max_form_parts,
+                self.max_file_memory_size,
             )
             loaded = parser.parse(self.stream.read)
         else:
