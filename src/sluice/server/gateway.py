@@ -537,6 +537,8 @@ class Exchange:
         transport: where bytes go.
         info: per-server values.
         keep_alive: the connection may stay open if the response allows it.
+        body: the request's ``wsgi.input``; a response that goes out while
+            its ``100 Continue`` is still pending closes the connection.
     """
 
     __slots__ = (
@@ -544,6 +546,7 @@ class Exchange:
         "transport",
         "info",
         "keep_alive",
+        "body",
         "status",
         "headers",
         "headers_sent",
@@ -556,11 +559,19 @@ class Exchange:
         "code",
     )
 
-    def __init__(self, request: Request, transport: Transport, info: ServerInfo, keep_alive: bool) -> None:
+    def __init__(
+        self,
+        request: Request,
+        transport: Transport,
+        info: ServerInfo,
+        keep_alive: bool,
+        body: InputStream | EmptyInput | None = None,
+    ) -> None:
         self.request = request
         self.transport = transport
         self.info = info
         self.keep_alive = keep_alive
+        self.body = body
         self.status: str | None = None
         #: The status code of ``status`` (0 until start_response is called).
         self.code = 0
@@ -627,6 +638,11 @@ class Exchange:
             self.chunked = True
             lines.append("Transfer-Encoding: chunked\r\n")
         else:
+            self.keep_alive = False
+        if request.expect_continue and self.body is not None and self.body.continue_pending:
+            # The client still holds its body back and may send it anyway:
+            # handle_request closes the connection, and RFC 9110 §10.1.1
+            # asks a final answer sent before the body to say so.
             self.keep_alive = False
         flags = self._flags
         if not flags:
@@ -816,7 +832,7 @@ def handle_request(
     else:
         stream = EMPTY_INPUT
     environ = make_environ(request, stream, info, server_addr, client_addr)
-    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive)
+    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream)
     result: Iterable[bytes] | None = None
     try:
         result = app(environ, exchange.start_response)
