@@ -98,3 +98,103 @@ def test_multipart_parser_truncated_file_part_rejected_and_closed() -> None:
 def test_multipart_parser_malformed_bodies_say_what_is_wrong(body: bytes, message: str, step: int) -> None:
     with pytest.raises(BadRequest, match=message):
         MultipartParser("b").parse(_reader(body, step))
+
+
+def _parse_one_part(head: bytes, value: bytes = b"v") -> tuple[list[tuple[str, str]], list[tuple[str, str | None, str | None, list[tuple[str, str]], bytes]]]:
+    body = b"--b\r\n" + head + b"\r\n\r\n" + value + b"\r\n--b--\r\n"
+    form, files = MultipartParser("b").parse(_reader(body, 64 * 1024))
+    uploads = [(key, f.filename, f.content_type, list(f.headers), f.read()) for key, f in files.items(multi=True)]
+    for _, upload in files.items(multi=True):
+        upload.close()
+    return form.items(multi=True), uploads
+
+
+@pytest.mark.parametrize(
+    ("browser", "general"),
+    [
+        pytest.param(b'Content-Disposition: form-data; name="a"', b'content-disposition:   form-data;  name="a"  ', id="field"),
+        pytest.param(b'Content-Disposition: form-data; name="a"', b"Content-Disposition: form-data; name=a", id="unquoted"),
+        pytest.param(b'Content-Disposition: form-data; name="a"', b'Content-Disposition: FORM-DATA; name="a"', id="case"),
+        pytest.param(
+            b'Content-Disposition: form-data; name="f"; filename="x y.txt"\r\nContent-Type: text/plain',
+            b'CONTENT-DISPOSITION: form-data; filename="x y.txt"; name="f"\r\ncontent-type:text/plain',
+            id="file",
+        ),
+        pytest.param(
+            b'Content-Disposition: form-data; name="a"\r\nContent-Type: text/plain; charset=latin-1',
+            b'Content-Type: text/plain; charset=latin-1\r\nContent-Disposition: form-data; name="a"',
+            id="charset-header-order",
+        ),
+        pytest.param(
+            'Content-Disposition: form-data; name="f"; filename="r\u00e9sum\u00e9.pdf"'.encode(),
+            b"Content-Disposition: form-data; name=\"f\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf",
+            id="utf8-filename",
+        ),
+    ],
+)
+def test_multipart_parser_browser_header_block_same_as_general_path(browser: bytes, general: bytes) -> None:
+    """The one-match fast path for the browser's header block agrees with the general parser."""
+    fast_form, fast_files = _parse_one_part(browser, b"caf\xe9")  if b"latin-1" in browser else _parse_one_part(browser)
+    slow_form, slow_files = _parse_one_part(general, b"caf\xe9") if b"latin-1" in general else _parse_one_part(general)
+    assert fast_form == slow_form
+    # Header names keep the client's spelling; compare them case-insensitively.
+    assert [(k, n, t, b) for k, n, t, _, b in fast_files] == [(k, n, t, b) for k, n, t, _, b in slow_files]
+
+
+def test_multipart_parser_browser_header_block_values() -> None:
+    form, files = _parse_one_part(b'Content-Disposition: form-data; name="f"; filename="a\\b.txt"\r\nContent-Type: image/png')
+    assert form == []
+    assert files == [("f", "ab.txt", "image/png", [("Content-Disposition", 'form-data; name="f"; filename="a\\b.txt"'), ("Content-Type", "image/png")], b"v")]
+
+
+def test_multipart_parser_empty_filename_is_a_file_part() -> None:
+    # Browsers send filename="" for an empty file input; Werkzeug keeps it as a file too.
+    form, files = _parse_one_part(b'Content-Disposition: form-data; name="f"; filename=""', b"")
+    assert form == []
+    assert [(key, name, data) for key, name, _, _, data in files] == [("f", "", b"")]
+
+
+@pytest.mark.parametrize("step", [1, 3, 64 * 1024], ids=["bytewise", "three", "whole"])
+def test_multipart_parser_file_data_with_delimiter_look_alikes(step: int) -> None:
+    # A CR near the end of each read must be held back only while it may start a delimiter.
+    content = b"\r\n--bnd12\r\r\n-\r\n--\r\n--bnd1\r" * 300 + b"\r"
+    body = b'--bnd123\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\n' + content + b"\r\n--bnd123--\r\n"
+    _, files = MultipartParser("bnd123").parse(_reader(body, step))
+    assert files["f"].read() == content
+    files["f"].close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 300_000])
+def test_multipart_parser_field_sizes_across_reads(size: int) -> None:
+    value = bytes([97 + i % 26 for i in range(size)])
+    body = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + value + b"\r\n--b--\r\n"
+    form, _ = MultipartParser("b").parse(_reader(body, 64 * 1024))
+    assert form["a"] == value.decode()
+
+
+def test_multipart_parser_limit_stops_reading() -> None:
+    stream = io.BytesIO(b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"x" * 10_000_000)
+    with pytest.raises(ContentTooLarge, match=r"exceed 1000 bytes \(MAX_FORM_MEMORY_SIZE\)"):
+        MultipartParser("b", max_form_memory_size=1000).parse(stream.read)
+    assert stream.tell() == 64 * 1024  # one read, not the rest of the body
+
+
+def test_multipart_parser_max_parts_stops_reading() -> None:
+    part = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n'
+    stream = io.BytesIO(part * 100_000)
+    with pytest.raises(ContentTooLarge, match=r"more than 10 parts \(MAX_FORM_PARTS\)"):
+        MultipartParser("b", max_form_parts=10).parse(stream.read)
+    assert stream.tell() == 64 * 1024
+
+
+@pytest.mark.parametrize(("threshold", "on_disk"), [(0, True), (99, True), (100, False), (None, False)])
+def test_multipart_parser_max_file_memory_size_spools(threshold: int | None, on_disk: bool) -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\n' + b"z" * 100 + b"\r\n--b--\r\n"
+    _, files = MultipartParser("b", max_file_memory_size=threshold).parse(_reader(body, 7))
+    stream = files["f"].stream
+    try:
+        # SpooledTemporaryFile keeps no public flag; _rolled is the stdlib's own.
+        assert getattr(stream, "_rolled", True) is on_disk
+        assert files["f"].read() == b"z" * 100
+    finally:
+        files["f"].close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from tempfile import SpooledTemporaryFile
+from tempfile import TemporaryFile
 from typing import IO
 from urllib.parse import unquote_to_bytes
 
@@ -143,7 +144,9 @@ class MultipartParser:
             kept in memory, or None for no limit.
         max_form_parts: the most parts accepted, or None for no limit.
         max_file_memory_size: an uploaded file larger than this many bytes
-            moves from memory to a temporary file.
+            moves from memory to a temporary file (0: every file goes to a
+            temporary file at once; None: files stay in memory, whatever
+            their size).
 
     Raises:
         BadRequest: the boundary is missing or not RFC 2046 valid.
@@ -156,7 +159,7 @@ class MultipartParser:
         boundary: str,
         max_form_memory_size: int | None = None,
         max_form_parts: int | None = None,
-        max_file_memory_size: int = FILE_MEMORY_SIZE,
+        max_file_memory_size: int | None = FILE_MEMORY_SIZE,
     ) -> None:
         if not _BOUNDARY_RE.fullmatch(boundary):
             raise BadRequest(
@@ -326,7 +329,9 @@ class MultipartParser:
                 except (LookupError, UnicodeDecodeError):
                     raise BadRequest(f"The multipart field {name!r} is not valid {charset}.") from None
             else:
-                sink = SpooledTemporaryFile(max_size=self.max_file_memory_size)
+                spool = self.max_file_memory_size
+                # 0: straight to disk; None: never (SpooledTemporaryFile's 0).
+                sink: IO[bytes] = TemporaryFile() if spool == 0 else SpooledTemporaryFile(max_size=spool or 0)
                 # Registered at once so that an error below closes it too.
                 if pairs is None:
                     pairs = _parse_part_headers(block)

@@ -216,13 +216,14 @@ class Request:
             into memory; more is a 413.
         max_form_parts: the most multipart parts or urlencoded fields; more is a 413.
         max_file_memory_size: an uploaded file larger than this many bytes
-            moves from memory to a temporary file.
+            moves from memory to a temporary file (0: always a temporary
+            file; None: always memory).
     """
 
     max_content_length: int | None = None
     max_form_memory_size: int | None = 500_000
     max_form_parts: int | None = 1000
-    max_file_memory_size: int = FILE_MEMORY_SIZE
+    max_file_memory_size: int | None = FILE_MEMORY_SIZE
     view_args: dict[str, Any] | None = None
     endpoint: str | None = None
     blueprint: str | None = None
