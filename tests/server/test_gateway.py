@@ -619,3 +619,34 @@ def test_body_past_content_length_reported_once(caplog: pytest.LogCaptureFixture
     assert transport.sent.endswith(b"\r\n\r\n12345")
     assert not outcome.keep_alive
     assert caplog.text.count("more body bytes than its Content-Length 5") == 1
+
+
+def _answer_without_reading(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("413 Content Too Large", [("Content-Type", "text/plain")])
+    return [b"too large"]
+
+
+def test_expect_continue_pending_response_says_connection_close() -> None:
+    # RFC 9110 §10.1.1: a final answer sent before the body says whether the connection closes.
+    transport, outcome = _run_app(
+        _answer_without_reading, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9000000\r\nExpect: 100-continue\r\n\r\n"
+    )
+    assert transport.sent.startswith(b"HTTP/1.1 413 Content Too Large\r\n")
+    assert CONTINUE not in transport.sent
+    assert b"\r\nConnection: close\r\n" in transport.sent
+    assert outcome.keep_alive is False
+
+
+def test_expect_continue_sent_then_response_keeps_connection() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body]
+
+    transport, outcome = _run_app(
+        app, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n", [b"abcd"]
+    )
+    assert transport.sent.startswith(CONTINUE + b"HTTP/1.1 200 OK\r\n")
+    assert b"Connection: close" not in transport.sent
+    assert transport.sent.endswith(b"abcd")
+    assert outcome.keep_alive is True
