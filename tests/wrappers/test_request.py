@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
@@ -11,6 +12,7 @@ import pytest
 from sluice.errors import BadRequest
 from sluice.errors import ContentTooLarge
 from sluice.errors import UnsupportedMediaType
+from sluice.wrappers.request import LimitedStream
 from sluice.wrappers.request import Request
 
 
@@ -240,3 +242,26 @@ def test_request_accept_browser_prefers_html() -> None:
 def test_request_accept_wildcard_only_prefers_html() -> None:
     assert not make_request(HTTP_ACCEPT="*/*").prefers_json
     assert make_request(HTTP_ACCEPT="application/json").accept_mimetypes.best_match(["text/html"]) is None
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        pytest.param(lambda s: s.read(), id="read-all"),
+        pytest.param(lambda s: [s.read(7) for _ in range(20)], id="read-pieces"),
+        pytest.param(lambda s: [s.readline() for _ in range(20)], id="readline"),
+    ],
+)
+def test_limited_stream_unknown_length_cut_at_max_length(read: Callable[[LimitedStream], object]) -> None:
+    source = io.BytesIO(b"line\n" * 100)
+    stream = LimitedStream(source, None, max_length=20)
+    with pytest.raises(ContentTooLarge, match=r"larger than 20 bytes \(MAX_CONTENT_LENGTH\)"):
+        read(stream)
+    assert source.tell() <= 21
+
+
+def test_limited_stream_unknown_length_at_max_length_accepted() -> None:
+    stream = LimitedStream(io.BytesIO(b"x" * 20), None, max_length=20)
+    assert stream.read() == b"x" * 20
+    assert stream.read() == b""
+    assert LimitedStream(io.BytesIO(b"ab\ncd"), None, max_length=5).readline() == b"ab\n"
