@@ -131,10 +131,39 @@ def make_falcon_app() -> WSGIApp:
     return app
 
 
+def render_only_app(env: Any) -> WSGIApp:
+    """A bare WSGI app that renders the page with ``env``: the template's own cost, for reference."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = env.get_template(TEMPLATE).render(title=TITLE, rows=ROWS).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def make_stock_render_app() -> WSGIApp:
+    """Reference: a bare WSGI app rendering with a stock ``jinja2.Environment`` (as the Falcon app's)."""
+    import jinja2
+
+    return render_only_app(jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "xhtml", "svg"]),
+    ))
+
+
+def make_sluice_render_app() -> WSGIApp:
+    """Reference: a bare WSGI app rendering with sluice's Environment (its dict and escape fast paths)."""
+    return render_only_app(getattr(make_sluice_app(), "jinja_env"))
+
+
 FRAMEWORKS: dict[str, tuple[str, Callable[[], WSGIApp]]] = {
     "sluice": ("sluice", make_sluice_app),
     "Falcon+Jinja2": ("falcon", make_falcon_app),
     "Flask": ("flask", make_flask_app),
+    # References, not frameworks: what the template costs without one.
+    "bare WSGI + stock Jinja2 Environment": ("jinja2", make_stock_render_app),
+    "bare WSGI + sluice's Environment": ("sluice", make_sluice_render_app),
 }
 
 
@@ -207,7 +236,12 @@ def report(times: dict[str, float], harness_us: float, args: argparse.Namespace,
         "- Page: `GET /page` renders `benchmarks/templates/page.html` (12 rows, 6 columns, text that "
         "needs escaping, a filter, a format, `loop.cycle`) with autoescape; sluice and Flask by "
         "`render_template`, Falcon by `env.get_template(...).render(...)` on its own Jinja2 "
-        "environment. Every body was checked equal, byte for byte, before timing.",
+        "environment. Every body was checked equal, byte for byte, before timing. The two "
+        "`bare WSGI` rows are references, not frameworks: a minimal WSGI function that renders the "
+        "page with a stock `jinja2.Environment` (Falcon's) or with sluice's `Environment` (which "
+        "reads dict items without Jinja2's failed attribute lookup and escapes str and int without "
+        "markupsafe's Python-level calls, with the same output), so the table shows how much of "
+        "each figure is the template and how much the framework.",
         f"- µs per request: median of {args.repeat} interleaved round(s) of {args.number:,} requests "
         f"(`timeit`, garbage collection off); the harness alone costs {harness_us:.1f} µs of each figure.",
         "",
