@@ -369,7 +369,7 @@ class MultipartParser:
         # final ``len(delimiter) - 1`` bytes. PERF: most chunks of a file
         # have none, so all of the buffer is handed on and the next fill
         # copies nothing (benchmarks/multipart.py: 10 MiB went from 1.07x
-        # multipart's time to a tie, 0.95-1.01x).
+        # multipart's time to a tie, 0.99-1.05x).
         cut = buffer.rfind(b"\r", max(pos, len(buffer) - len(delimiter) + 1))
         if cut < 0 or not delimiter.startswith(buffer[cut:]):
             cut = len(buffer)
