@@ -322,3 +322,80 @@ def test_one_gib_upload_saved_with_server_rss_under_64_mib(live_server: Callable
     peak = max(samples)
     print(f"1 GiB upload: {elapsed:.1f} s, server RSS {samples[0] / 1024:.1f} MiB before, peak {peak / 1024:.1f} MiB")
     assert peak < 64 * 1024, f"server RSS peaked at {peak / 1024:.1f} MiB"
+
+
+# -- bodies that stall, stop or break framing while the app reads them ------------
+
+
+@pytest.fixture(scope="module")
+def strict_server() -> Iterator[LiveServer]:
+    """No app body limit, a 1 s body timeout and a 2 MiB server body limit; bodies over 1 MiB stream to the app."""
+    started = start_server(
+        TARGET, "--body-timeout", "1", "--max-body-size", "2m", env={"SLUICE_TEST_MAX_CONTENT_LENGTH": "none"}
+    )
+    yield started
+    started.stop()
+
+
+def _read_all(sock: socket.socket, timeout: float = 10.0) -> bytes:
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def test_stalled_body_read_by_the_app_408_and_closed(strict_server: LiveServer) -> None:
+    sock = _connect(strict_server)
+    with sock:
+        sock.sendall(
+            f"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {MIB + 100_000}\r\n\r\n".encode()
+            + _multipart_head() + b"z" * 50
+        )
+        started = time.monotonic()
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 408 "), data[:200]
+    assert b"sent no more body bytes in time" in data
+    assert time.monotonic() - started < 8  # answered, then closed: no hang
+    assert "Traceback" not in strict_server.output
+
+
+def test_client_closing_mid_body_400(strict_server: LiveServer) -> None:
+    sock = _connect(strict_server)
+    with sock:
+        sock.sendall(
+            f"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {MIB + 100_000}\r\n\r\n".encode()
+            + _multipart_head() + b"z" * 50
+        )
+        sock.shutdown(socket.SHUT_WR)
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 400 "), data[:200]
+    assert b"body bytes missing" in data
+
+
+def test_chunked_over_the_server_body_limit_413(strict_server: LiveServer) -> None:
+    def body() -> Iterator[bytes]:
+        yield _multipart_head()
+        for _ in range(12):
+            yield b"c" * (256 * 1024)  # 3 MiB, over --max-body-size 2m
+        yield TAIL
+
+    response = requests.post(f"{strict_server.url}/echo", data=body(), headers={"Content-Type": CONTENT_TYPE}, timeout=30)
+    assert response.status_code == 413
+    assert "larger than 2097152 bytes" in response.text
+
+
+def test_broken_chunk_framing_after_the_buffered_part_400(strict_server: LiveServer) -> None:
+    payload = _multipart_head() + b"z" * (MIB + MIB // 4)
+    sock = _connect(strict_server)
+    with sock:
+        head = f"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: {CONTENT_TYPE}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        wire = _chunked(payload, 65536)[: -len(b"0\r\n\r\n")] + b"zz-not-hex\r\n"
+        _send_in_background(sock, head.encode() + wire)
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 400 "), data[:200]
+    assert b"The request body is malformed" in data
+    assert "Traceback" not in strict_server.output

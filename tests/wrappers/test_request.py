@@ -11,6 +11,8 @@ import pytest
 
 from sluice.errors import BadRequest
 from sluice.errors import ContentTooLarge
+from sluice.errors import RemoteProtocolError
+from sluice.errors import RequestTimeout
 from sluice.errors import UnsupportedMediaType
 from sluice.wrappers.request import LimitedStream
 from sluice.wrappers.request import Request
@@ -265,3 +267,35 @@ def test_limited_stream_unknown_length_at_max_length_accepted() -> None:
     assert stream.read() == b"x" * 20
     assert stream.read() == b""
     assert LimitedStream(io.BytesIO(b"ab\ncd"), None, max_length=5).readline() == b"ab\n"
+
+
+class _FailingInput(io.BytesIO):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise self.error
+
+    def readline(self, size: int | None = -1) -> bytes:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "message"),
+    [
+        pytest.param(TimeoutError("no bytes within 30 s"), RequestTimeout, "sent no more body bytes in time", id="timeout-408"),
+        pytest.param(ConnectionResetError("reset"), BadRequest, "connection failed while the request body was read", id="reset-400"),
+        pytest.param(RemoteProtocolError("bad chunk size"), BadRequest, "body is malformed: bad chunk size", id="framing-400"),
+        pytest.param(RemoteProtocolError("larger than 9 bytes", 413), ContentTooLarge, "larger than 9 bytes", id="server-limit-413"),
+    ],
+)
+@pytest.mark.parametrize("length", [100, None], ids=["content-length", "chunked"])
+def test_limited_stream_failed_input_becomes_http_error(
+    error: Exception, expected: type[Exception], message: str, length: int | None
+) -> None:
+    stream = LimitedStream(_FailingInput(error), length, max_length=1000)
+    with pytest.raises(expected, match=message):
+        stream.read(10)
+    with pytest.raises(expected, match=message):
+        stream.readline()

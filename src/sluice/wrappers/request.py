@@ -26,6 +26,10 @@ from wsgiref.types import WSGIEnvironment
 
 from sluice.errors import BadRequest
 from sluice.errors import ContentTooLarge
+from sluice.errors import HTTP_ERRORS
+from sluice.errors import HTTPError
+from sluice.errors import RemoteProtocolError
+from sluice.errors import RequestTimeout
 from sluice.errors import UnsupportedMediaType
 from sluice.wrappers.datastructures import FileStorage
 from sluice.wrappers.datastructures import Headers
@@ -73,6 +77,24 @@ class lazy_property(Generic[_T]):  # noqa: N801 - named like the builtin decorat
         value = self.func(obj)
         setattr(obj, self.name, value)
         return value
+
+
+def _input_error(exc: OSError | RemoteProtocolError) -> HTTPError:
+    """The HTTP error for a failed read of ``wsgi.input`` (a stalled, vanished or broken client).
+
+    A server raises ``OSError`` from ``wsgi.input`` when its body timeout
+    runs out (sluice's raises ``TimeoutError``) or the connection breaks,
+    and sluice's raises ``RemoteProtocolError`` for a body that breaks HTTP
+    framing or its ``--max-body-size`` (with the status to answer). All are
+    the client's failure, so they become a 408, 400 or 413, not a 500
+    (Werkzeug answers 400 for a failed read).
+    """
+    if isinstance(exc, RemoteProtocolError):
+        error_class = HTTP_ERRORS.get(exc.status_hint, BadRequest)
+        return error_class(f"The request body is malformed: {exc}.")
+    if isinstance(exc, TimeoutError):
+        return RequestTimeout(f"The client sent no more body bytes in time ({exc}); send the body without pauses.")
+    return BadRequest(f"The connection failed while the request body was read ({exc}).")
 
 
 class LimitedStream:
@@ -131,9 +153,18 @@ class LimitedStream:
         """Read up to ``size`` bytes, or all that is left when ``size`` is negative.
 
         Raises:
-            BadRequest: the input ended before ``Content-Length`` bytes.
-            ContentTooLarge: a body of unknown length exceeds ``max_length``.
+            BadRequest: the input ended before ``Content-Length`` bytes, or
+                the connection failed or the body broke HTTP framing.
+            RequestTimeout: the server gave up waiting for body bytes.
+            ContentTooLarge: a body of unknown length exceeds ``max_length``
+                (or the server's own limit).
         """
+        try:
+            return self._read(size)
+        except (OSError, RemoteProtocolError) as exc:
+            raise _input_error(exc) from None
+
+    def _read(self, size: int) -> bytes:
         if self._remaining is None:
             return self._read_unknown_length(size)
         if self._remaining <= 0:
@@ -156,8 +187,16 @@ class LimitedStream:
         """Read one line, at most ``size`` bytes, never past the limit.
 
         Raises:
+            BadRequest: the connection failed while reading.
+            RequestTimeout: the server gave up waiting for body bytes.
             ContentTooLarge: a body of unknown length exceeds ``max_length``.
         """
+        try:
+            return self._readline(size)
+        except (OSError, RemoteProtocolError) as exc:
+            raise _input_error(exc) from None
+
+    def _readline(self, size: int) -> bytes:
         if self._remaining is None:
             if self._max_length is None:
                 return self._stream.readline(size) if size >= 0 else self._stream.readline()
