@@ -110,3 +110,15 @@ def test_filestorage_read_and_save(tmp_path: Path) -> None:
     assert (tmp_path / "out.txt").read_bytes() == b"hello"
     upload.stream.seek(0)
     assert upload.read(2) == b"he"
+
+
+def test_filestorage_reads_like_a_binary_file() -> None:
+    upload = FileStorage(io.BytesIO(b"a,b\n1,2\n"), "t.csv", "f", "text/csv; charset=utf-8")
+    assert upload.readline() == b"a,b\n"
+    assert upload.tell() == 4
+    assert list(upload) == [b"1,2\n"]
+    assert upload.seek(0) == 0
+    assert upload.read(1) == b"a"
+    assert (upload.mimetype, bool(upload), bool(FileStorage(io.BytesIO(), ""))) == ("text/csv", True, False)
+    upload.close()
+    assert upload.stream.closed

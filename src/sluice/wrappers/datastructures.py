@@ -478,6 +478,9 @@ class MultiDict(Generic[_V]):
 class FileStorage:
     """An uploaded file of a ``multipart/form-data`` body.
 
+    It reads like a binary file (``read``, ``readline``, ``seek``, ``tell``,
+    iteration over lines), so it can be handed to code that expects one.
+
     Args:
         stream: the file's bytes, positioned at the start.
         filename: the name the client gave, as sent (never trust it as a path).
@@ -510,6 +513,22 @@ class FileStorage:
     def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes (all when negative) from the stream."""
         return self.stream.read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        """Read one line (up to and including ``\\n``), at most ``size`` bytes."""
+        return self.stream.readline(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move the stream position (``seek(0)`` to read or save again); return the new position."""
+        return self.stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        """Return the stream position."""
+        return self.stream.tell()
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Iterate over the lines of the stream (what ``csv`` or line readers expect)."""
+        return iter(self.stream)
 
     def save(self, dst: str | PathLike[str] | IO[bytes], buffer_size: int = 64 * 1024) -> None:
         """Copy the file to a path or an open binary file.
