@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from sluice.ctx import session as session
     from sluice.errors import HTTPError as HTTPError
     from sluice.errors import abort as abort
+    from sluice.files import send_file as send_file
+    from sluice.files import send_from_directory as send_from_directory
     from sluice.flashing import flash as flash
     from sluice.flashing import get_flashed_messages as get_flashed_messages
     from sluice.helpers import after_this_request as after_this_request
@@ -44,6 +46,8 @@ _FRAMEWORK = {
     "session": "sluice.ctx",
     "HTTPError": "sluice.errors",
     "abort": "sluice.errors",
+    "send_file": "sluice.files",
+    "send_from_directory": "sluice.files",
     "flash": "sluice.flashing",
     "get_flashed_messages": "sluice.flashing",
     "after_this_request": "sluice.helpers",
@@ -94,6 +98,8 @@ __all__ = [
     "after_this_request",
     "jsonify",
     "redirect",
+    "send_file",
+    "send_from_directory",
     "stream_with_context",
     "url_for",
     "secure_filename",

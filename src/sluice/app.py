@@ -637,8 +637,8 @@ class App(RouteDecorators):
         # still active at the next request of this thread is then abandoned
         # (see RequestContext.push). A streamed body runs app code, which may
         # push contexts of its own, so it is not marked.
-        ctx.handed_off = body.buffered
-        return body
+        ctx.handed_off = buffered = body.buffered
+        return body if buffered else body.wsgi_result(environ)
 
     def invoke_subrequest(self, request_or_path: Request | str, use_middleware: bool = False) -> Response:
         """Run a whole internal request and return its (buffered) response.

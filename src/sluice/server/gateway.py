@@ -751,6 +751,9 @@ class Exchange:
             True if sent zero-copy; False if the caller must iterate instead.
         """
         file = wrapper.filelike
+        parts_of = getattr(file, "sendfile_parts", None)
+        if parts_of is not None:
+            return self._send_parts(*parts_of())
         try:
             fd = file.fileno()
             offset = file.tell()
@@ -771,6 +774,38 @@ class Exchange:
         sent = self.transport.sendfile(file, offset, count)
         self.bytes_sent += sent
         file.seek(offset + sent)
+        return True
+
+    def _send_parts(self, file: IO[bytes], parts: list[bytes | tuple[int, int]]) -> bool:
+        """Send a body of byte strings and ``(offset, count)`` ranges of ``file``, ranges with ``sendfile``.
+
+        A filelike with ``sendfile_parts()`` offers this (sluice's file
+        responses: one range, or ``multipart/byteranges``).
+
+        Returns:
+            True if sent; False (nothing sent) if the caller must iterate:
+            not a regular file, or a length other than the app's.
+        """
+        try:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return False
+        except (AttributeError, OSError, ValueError):
+            return False
+        total = sum(len(part) if isinstance(part, bytes) else part[1] for part in parts)
+        if self._app_length is not None and self._app_length != total:
+            return False
+        self.transport.send(self._head(total))
+        if self.no_body:
+            return True
+        for part in parts:
+            if isinstance(part, bytes):
+                self.transport.send(part)
+                self.bytes_sent += len(part)
+                continue
+            sent = self.transport.sendfile(file, part[0], part[1])
+            self.bytes_sent += sent
+            if sent < part[1]:
+                break  # the file shrank; finish() reports the short body
         return True
 
 

@@ -29,6 +29,9 @@ from wsgiref.types import WSGIEnvironment
 
 from sluice.wrappers.datastructures import Headers
 from sluice.wrappers.datastructures import check_value
+from sluice.wrappers.filebody import BLOCK_SIZE
+from sluice.wrappers.filebody import FileBody
+from sluice.wrappers.filebody import FileResult
 from sluice.wrappers.http import dump_cookie
 from sluice.wrappers.http import parse_options_header
 
@@ -91,6 +94,26 @@ class ClosingIterator:
     def buffered(self) -> bool:
         """True when the chunks are already in memory (no app code runs while they are sent)."""
         return type(self._chunks) is list or type(self._chunks) is tuple
+
+    def wsgi_result(self, environ: WSGIEnvironment) -> Iterable[bytes]:
+        """Return what the server gets: this iterable, or for a file body the server's file wrapper.
+
+        A :class:`~sluice.wrappers.filebody.FileBody` goes out through
+        ``environ["wsgi.file_wrapper"]`` (PEP 3333), so sluice's server sends
+        it with ``sendfile(2)``; the wrapped filelike's ``close()`` closes the
+        file and this iterable, once.
+
+        Args:
+            environ: the request's environ.
+        """
+        chunks = self._chunks
+        if type(chunks) is not FileBody:
+            return self
+        wrapper = environ.get("wsgi.file_wrapper")
+        if wrapper is None:
+            return self
+        result: Iterable[bytes] = wrapper(FileResult(chunks, self.close), BLOCK_SIZE)
+        return result
 
     def close(self) -> None:
         """Close the body iterable, then run each callback; later calls do nothing.
@@ -294,7 +317,10 @@ class Response:
         Returns:
             The body as bytes, or str when ``as_text``.
         """
-        chunks = list(_encode_chunks(self._body))
+        body = self._body
+        chunks = list(_encode_chunks(body))
+        if type(body) is FileBody:
+            body.close()  # read whole: the file is no longer needed
         self._body = chunks
         data = b"".join(chunks)
         return data.decode("utf-8") if as_text else data
@@ -453,7 +479,7 @@ class Response:
             headers = [pair for pair in headers if pair[0].lower() not in ("content-type", "content-length")]
         return headers
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> ClosingIterator:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve this response as a WSGI application.
 
         Args:
@@ -463,7 +489,7 @@ class Response:
         Returns:
             The body iterable; its ``close()`` runs the ``call_on_close`` callbacks.
         """
-        return self.start(environ, start_response, ClosingIterator)
+        return self.start(environ, start_response, ClosingIterator).wsgi_result(environ)
 
     def start(
         self, environ: WSGIEnvironment, start_response: StartResponse, iterable_class: type[_I]
@@ -485,6 +511,8 @@ class Response:
                 if not isinstance(chunk, bytes):
                     chunks = _encode_chunks(body)
                     break
+        elif type(body) is FileBody:
+            chunks = body  # yields bytes; wsgi_result() hands it to the file wrapper
         else:
             chunks = _encode_chunks(body)
         return iterable_class(chunks, body, self._on_close)
