@@ -40,6 +40,12 @@ def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = Non
         endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
     app = current_app
     app.inject_url_defaults(endpoint, values)
+    if app.config.get("STATIC_URL_VERSIONING", False) and endpoint.endswith("static") and "v" not in values:
+        from sluice.files import static_url_version
+
+        version = static_url_version(app, endpoint, values)
+        if version is not None:
+            values["v"] = version
     path = app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
     if ctx is None:
         return str(path)

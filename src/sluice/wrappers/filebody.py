@@ -141,6 +141,8 @@ class FileResult:
             raise io.UnsupportedOperation("a multipart body is not one range of a file")
         part = self._body.parts[0]
         assert not isinstance(part, bytes)
+        if self._body._index:
+            return part[0] + part[1]  # read to the end
         return part[0] + self._body._pos
 
     def seek(self, position: int) -> int:
@@ -148,7 +150,8 @@ class FileResult:
         part = self._body.parts[0]
         if not self._single or isinstance(part, bytes):
             raise io.UnsupportedOperation("a multipart body is not one range of a file")
-        self._body._pos = max(0, min(position - part[0], part[1]))
+        pos = max(0, min(position - part[0], part[1]))
+        self._body._index, self._body._pos = (1, 0) if pos == part[1] else (0, pos)
         return position
 
     def close(self) -> None:
