@@ -650,3 +650,92 @@ def test_expect_continue_sent_then_response_keeps_connection() -> None:
     assert b"Connection: close" not in transport.sent
     assert transport.sent.endswith(b"abcd")
     assert outcome.keep_alive is True
+
+
+class _Parts:
+    """A filelike offering ``sendfile_parts()``, as sluice's file responses do."""
+
+    def __init__(self, file: IO[bytes], parts: list[bytes | tuple[int, int]]) -> None:
+        self.file = file
+        self.parts = parts
+        self.closed = 0
+
+    def sendfile_parts(self) -> tuple[IO[bytes], list[bytes | tuple[int, int]]]:
+        return self.file, self.parts
+
+    def read(self, size: int = -1) -> bytes:
+        raise AssertionError("read() must not be called when the parts are sent with sendfile")
+
+    def close(self) -> None:
+        self.closed += 1
+        self.file.close()
+
+
+def test_file_wrapper_parts_each_range_sendfiled(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(100)))
+    filelike = _Parts(open(path, "rb"), [b"<a>", (10, 5), b"<b>", (90, 10), b"<end>"])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("206 Partial Content", [("Content-Type", "multipart/byteranges; boundary=x"), ("Content-Length", "26")])
+        return environ["wsgi.file_wrapper"](filelike)
+
+    transport, outcome = _run_app(app)
+    assert transport.sendfile_calls == [(10, 5), (90, 10)]
+    assert transport.sent.endswith(b"<a>" + bytes(range(10, 15)) + b"<b>" + bytes(range(90, 100)) + b"<end>")
+    assert b"Content-Length: 26\r\n" in transport.sent
+    assert outcome.keep_alive and filelike.closed == 1
+
+
+def test_file_wrapper_parts_head_sends_none(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10)
+    filelike = _Parts(open(path, "rb"), [(0, 10)])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+        return environ["wsgi.file_wrapper"](filelike)
+
+    transport, _ = _run_app(app, b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert transport.sendfile_calls == []
+    assert transport.sent.endswith(b"\r\n\r\n") and filelike.closed == 1
+
+
+def test_file_wrapper_parts_shrunk_file_closes_connection(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10)
+    filelike = _Parts(open(path, "rb"), [(0, 20)])
+
+    class Short(RecordingTransport):
+        def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
+            self.sendfile_calls.append((offset, count))
+            return 10
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "20")])
+        return environ["wsgi.file_wrapper"](filelike)
+
+    conn, request = _parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    transport = Short()
+    outcome = handle_request(app, conn, request, transport, ServerInfo(), ("127.0.0.1", 80), ("127.0.0.1", 5), True, False)
+    assert not outcome.keep_alive and filelike.closed == 1
+
+
+def test_file_wrapper_parts_length_mismatch_iterated(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10)
+
+    class Readable(_Parts):
+        def read(self, size: int = -1) -> bytes:
+            data, self.parts = (b"abc", []) if self.parts else (b"", [])
+            return data
+
+    filelike = Readable(open(path, "rb"), [(0, 10)])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
+        return environ["wsgi.file_wrapper"](filelike)
+
+    transport, _ = _run_app(app)
+    assert transport.sendfile_calls == []
+    assert transport.sent.endswith(b"\r\n\r\nabc")
