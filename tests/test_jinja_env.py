@@ -6,10 +6,12 @@ from typing import Any
 
 import jinja2
 import markupsafe
+import markupsafe._speedups
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sluice import jinja_env
 from sluice.jinja_env import DispatchingLoader
 from sluice.jinja_env import Environment
 from sluice.jinja_env import Template
@@ -22,11 +24,23 @@ class _HTML:
         return "<b>as is</b>"
 
 
-@given(st.text())
-def test_jinja_env_escape_equals_markupsafe_for_text(text: str) -> None:
-    result = escape(text)
+@given(st.text(), st.booleans())
+def test_jinja_env_escape_equals_markupsafe_for_text(text: str, compiled: bool) -> None:
+    # Both ways: markupsafe's compiled escaping, and the Python replacements
+    # used where it is not built.
+    saved = jinja_env._escape_str
+    if not compiled:
+        jinja_env._escape_str = None
+    try:
+        result = escape(text)
+    finally:
+        jinja_env._escape_str = saved
     assert type(result) is markupsafe.Markup
     assert result == markupsafe.escape(text)
+
+
+def test_jinja_env_escape_uses_compiled_markupsafe_when_built() -> None:
+    assert jinja_env._escape_str is markupsafe._speedups._escape_inner
 
 
 @pytest.mark.parametrize(

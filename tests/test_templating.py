@@ -161,7 +161,8 @@ def test_templating_context_values_depend_on_the_active_contexts(tmp_path: Path)
         with app.test_request_context("/x") as ctx:
             render_template_string("x")
         with app.app_context():
-            assert render_template_string("{{ 'yes' if request else 'no' }}|{{ g }}") == "no|&lt;sluice.g {}&gt;"
+            g.x = "gx"
+            assert render_template_string("{{ 'yes' if request else 'no' }}|{{ g.x }}") == "no|gx"
     assert seen[0]["request"] is ctx.request
     assert "session" in seen[0] and "g" in seen[0]
     assert "g" in seen[1]

@@ -34,6 +34,16 @@ __all__ = ["DispatchingLoader", "Environment", "Template", "escape", "folder_loa
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 _new_str = str.__new__
 
+# markupsafe's compiled escaping of a str (what markupsafe.escape itself
+# calls), when its C speedups are built; else the same replacements in Python.
+_escape_str: Callable[[str], str] | None
+try:
+    from markupsafe._speedups import _escape_inner
+
+    _escape_str = _escape_inner
+except ImportError:  # pragma: no cover - markupsafe without speedups, or before 3.0
+    _escape_str = None
+
 
 def folder_loader(root_path: str, template_folder: str | None) -> FileSystemLoader | None:
     """Return a loader for ``template_folder`` below ``root_path``, or None when there is no folder.
@@ -120,12 +130,15 @@ def escape(value: Any) -> Markup:
 
     PERF: a rendered template calls this for every ``{{ ... }}`` of an
     autoescaped template; a plain str skips ``markupsafe.escape``'s two
-    Python-level calls (benchmarks/templates.py), and so does an int.
+    Python-level calls and goes to markupsafe's compiled escaping directly
+    (benchmarks/templates.py), and an int needs none.
     Anything else (``Markup``, objects with ``__html__``, other types) goes
     to ``markupsafe.escape``.
     """
     kind = type(value)
     if kind is str:
+        if _escape_str is not None:
+            return _new_str(Markup, _escape_str(value))
         # The replacements and their order are markupsafe's own.
         return _new_str(
             Markup,
