@@ -10,7 +10,6 @@ values fail at startup with a message that names the setting.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -196,20 +195,6 @@ def resolve(
             value = [v for item in value for v in setting.parse(str(item), setting.flag)]
         values[name] = value
     return Config(values)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per declared setting to ``parser`` (values stay strings)."""
-    for setting in SETTINGS:
-        flags = [setting.short, setting.flag] if setting.short else [setting.flag]
-        parser.add_argument(
-            *flags,
-            dest=setting.name,
-            metavar=setting.metavar,
-            action="append" if setting.multiple else "store",
-            default=None,
-            help=f"{setting.doc} [env {setting.env}; default {_show(setting.default)}]",
-        )
 
 
 def _show(value: Any) -> str:
