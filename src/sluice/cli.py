@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 from typing import TypeVar
 from typing import cast
+from typing import overload
 
 import click
 
@@ -354,20 +355,31 @@ class AppGroup(click.Group):
         super().__init__(name, **attrs)
         self.app = app
 
+    @overload
+    def command(self, __func: Callable[..., Any]) -> click.Command: ...
+
+    @overload
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]: ...
+
     def command(self, *args: Any, **kwargs: Any) -> Any:
         """Declare a command (as ``click.Group.command``) that runs in the app context."""
         wrap = kwargs.pop("with_appcontext", True)
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            # @app.cli.command without parentheses
+            return self.command(with_appcontext=wrap)(args[0])
 
         def decorator(f: Callable[..., Any]) -> click.Command:
             if wrap:
                 f = with_appcontext(f)
             return super(AppGroup, self).command(*args, **kwargs)(f)  # type: ignore[no-any-return]
 
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            # @app.cli.command without parentheses
-            func = args[0]
-            return decorator(func)
         return decorator
+
+    @overload
+    def group(self, __func: Callable[..., Any]) -> AppGroup: ...
+
+    @overload
+    def group(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], AppGroup]: ...
 
     def group(self, *args: Any, **kwargs: Any) -> Any:
         """Declare a nested group (as ``click.Group.group``), an ``AppGroup`` by default."""
