@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,154 @@ def test_cli_python_dash_m_version() -> None:
     result = _run("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("sluice ")
+
+
+# -- --app discovery (Flask's rules) ------------------------------------------------------
+
+_HEADER = "from tests.apps.commands_app import App\n"
+
+
+@pytest.fixture
+def module_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], str]]:
+    """Write ``source`` as a uniquely named module importable from the current directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    written: list[str] = []
+
+    def write(stem: str, source: str) -> str:
+        name = f"{stem}_{tmp_path.name.replace('-', '_')}"
+        (tmp_path / f"{name}.py").write_text(_HEADER + source)
+        written.append(name)
+        return name
+
+    yield write
+    for name in written:
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param("app = App('by-app')\nother = App('other')\n", "by-app", id="attribute-app"),
+        pytest.param("application = App('by-application')\nx = App('x')\n", "by-application", id="attribute-application"),
+        pytest.param("site = App('single')\n", "single", id="single-instance"),
+        pytest.param("def create_app(): return App('created')\n", "created", id="create-app"),
+        pytest.param("def make_app(name='made'): return App(name)\n", "made", id="make-app-defaults"),
+    ],
+)
+def test_load_app_discovers_app(module_dir: Callable[[str, str], str], source: str, expected: str) -> None:
+    name = module_dir("disc", source)
+    assert load_app(name).import_name == expected
+
+
+def test_load_app_explicit_factory_name_is_called(module_dir: Callable[[str, str], str]) -> None:
+    name = module_dir("fact", "def build(): return App('built')\n")
+    assert load_app(f"{name}:build").import_name == "built"
+
+
+def test_load_app_wsgi_function_is_not_called_as_factory() -> None:
+    from tests.apps import wsgi_apps
+
+    # validated is lint_app(*args, **kwargs): a WSGI app, though callable without arguments.
+    assert load_app("tests.apps.wsgi_apps:validated") is wsgi_apps.validated
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        pytest.param("a = App('a')\nb = App('b')\n", r"holds several apps \('{m}:a', '{m}:b'\); pass one of them", id="several"),
+        pytest.param(
+            "def create_app(config): return App('c')\n",
+            r"found factory 'create_app' in module '{m}', but it needs arguments",
+            id="factory-needs-args",
+        ),
+        pytest.param(
+            "def create_app(): raise ValueError('bad config')\n",
+            r"calling 'create_app\(\)' failed: ValueError: bad config",
+            id="factory-raises",
+        ),
+        pytest.param(
+            "x = 1\n",
+            r"no app found in module '{m}' \(tried attributes 'app' and 'application', a single App instance, "
+            r"factories 'create_app' and 'make_app'\)",
+            id="nothing",
+        ),
+    ],
+)
+def test_load_app_discovery_errors_name_what_was_tried(
+    module_dir: Callable[[str, str], str], source: str, message: str
+) -> None:
+    name = module_dir("bad", source)
+    with pytest.raises(AppImportError, match=message.format(m=name)):
+        load_app(name)
+
+
+def test_cli_factory_error_shows_user_traceback_and_exits_3(
+    module_dir: Callable[[str, str], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = module_dir("raises", "def create_app(): raise ValueError('bad config')\n")
+    assert main(["--app", name, "routes"]) == EXIT_APP_LOAD
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "ValueError: bad config" in err
+    assert err.rstrip().endswith("Error: cannot load the app: calling 'create_app()' failed: ValueError: bad config")
+
+
+def test_cli_discovers_app_py_in_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLUICE_APP", raising=False)
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    (tmp_path / "app.py").write_text(_HEADER + "site = App('found-in-cwd')\n")
+    try:
+        assert main(["routes"]) == 0
+    finally:
+        sys.modules.pop("app", None)
+    assert capsys.readouterr().out == "No routes were registered.\n"
+
+
+def test_cli_serve_takes_app_option(capsys: pytest.CaptureFixture[str]) -> None:
+    # The bind error comes after the app loaded: the app came from --app.
+    assert main(["--app", "tests.apps.factories:create_app()", "serve", "--bind", "localhost"]) == EXIT_CONFIG
+    assert "invalid --bind 'localhost'" in capsys.readouterr().err
+
+
+def test_cli_serve_positional_wins_over_app_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--app", "tests.apps.import_fails", "serve", "tests.apps.factories:create_app()", "--bind", "localhost"])
+    assert code == EXIT_CONFIG
+    assert "invalid --bind 'localhost'" in capsys.readouterr().err
+
+
+def test_cli_serve_without_app_is_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLUICE_APP", raising=False)
+    assert main(["serve"]) == EXIT_CONFIG
+    assert "no app given: pass --app MODULE[:NAME], set SLUICE_APP" in capsys.readouterr().err
+
+
+@pytest.mark.live
+def test_cli_serve_app_from_environment_live() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SLUICE_APP="tests.apps.factories:create_app('env')")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sluice", "serve", "--bind", "127.0.0.1:0"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    try:
+        line = proc.stderr.readline()
+        for _ in range(50):
+            if not line or "Listening on" in line:
+                break
+            line = proc.stderr.readline()
+        url = line.split("Listening on ")[1].strip()
+        assert requests.get(url, timeout=5).content == b"env"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        proc.stderr.close()
