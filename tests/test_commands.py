@@ -100,6 +100,16 @@ def test_runner_invokes_a_command_object_with_appcontext() -> None:
     assert result.output == f"{APP} standalone\n"
 
 
+def test_runner_passes_options_to_click_runner() -> None:
+    app = App("env")
+
+    @app.cli.command()
+    def show() -> None:
+        click.echo(os.environ.get("SLUICE_TEST_VALUE", "unset"))
+
+    assert app.test_cli_runner(env={"SLUICE_TEST_VALUE": "set"}).invoke(args=["show"]).output == "set\n"
+
+
 def test_runner_args_as_string() -> None:
     result = commands_app.app.test_cli_runner().invoke(args="hello --name 'a b'")
     assert result.output == f"hello a b from {APP}\n"
@@ -351,11 +361,11 @@ def test_shell_runs_pythonstartup_first(tmp_path: Path) -> None:
 
 
 def test_shell_subprocess_reads_stdin() -> None:
-    result = _run("--app", APP, "shell", stdin="print(app.import_name, answer)\nprint(g)\n")
+    result = _run("--app", APP, "shell", stdin="print(app.import_name, answer)\nprint(g.get('x', 'g-ok'))\n")
     assert result.returncode == 0, result.stderr
-    assert f"{APP} 42" in result.stdout
-    assert "<AppGlobals" in result.stdout or "g" in result.stdout
-    assert f"App: {APP}" in result.stderr
+    assert f"{APP} 42\n" in result.stdout
+    assert "g-ok\n" in result.stdout
+    assert f"App: {APP}\nInstance: " in result.stderr
 
 
 # -- python -m sluice --app, in a subprocess -----------------------------------------------
