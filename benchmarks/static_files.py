@@ -145,10 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines.append(f"| {row.label} | " + " | ".join(f"{c:,.0f}" if c else "failed" for c in cells) + " |")
     ratios = []
     for sluice_row in ("sluice", "sluice-nolog"):
-        for size, peer, target in (("1 MiB", "nginx", 0.8), ("4 KiB", "flask-granian", 3.0)):
-            ours, theirs = median(sluice_row, size), median(peer, size)
+        for label, peer, target in (("1 MiB", "nginx", 0.8), ("4 KiB", "flask-granian", 3.0)):
+            ours, theirs = median(sluice_row, label), median(peer, label)
             if ours and theirs:
-                ratios.append(f"- {sluice_row} / {peer}, {size}: {ours / theirs:.2f}x (target at least {target}x)")
+                ratios.append(f"- {sluice_row} / {peer}, {label}: {ours / theirs:.2f}x (target at least {target}x)")
     command = "python " + " ".join(shlex.quote(a) for a in ["benchmarks/static_files.py", *(argv if argv is not None else sys.argv[1:])])
     body = "\n".join([
         "## Static files (issue 8)",
