@@ -648,3 +648,31 @@ def test_x_sendfile_not_used_for_file_objects(root: Path) -> None:
     assert response.header("X-Sendfile") is None
     assert response.data == b"abc"
 
+
+
+def test_bare_response_called_as_wsgi_app_uses_file_wrapper(root: Path) -> None:
+    app = App(__name__, static_folder=None, root_path=str(root))
+    with app.test_request_context("/"):
+        response = send_file("static/data.bin")
+    calls: list[Any] = []
+
+    def wrapper(filelike: Any, block_size: int = 8192) -> FileWrapper:
+        calls.append(filelike)
+        return FileWrapper(filelike, block_size)
+
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return None
+
+    result = response({"REQUEST_METHOD": "GET", "wsgi.file_wrapper": wrapper}, start_response)
+    assert isinstance(result, FileWrapper) and len(calls) == 1
+    assert b"".join(result) == DATA
+    result.close()
+    assert statuses == ["200 OK"]
+
+
+def test_send_file_outside_request_raises(root: Path) -> None:
+    with pytest.raises(RuntimeError):
+        send_file(str(root / "static" / "data.bin"))
