@@ -23,6 +23,9 @@ class _HTML:
     def __html__(self) -> str:
         return "<b>as is</b>"
 
+    def __repr__(self) -> str:  # a stable test id: xdist workers must collect the same ids
+        return "_HTML()"
+
 
 @given(st.text(), st.booleans())
 def test_jinja_env_escape_equals_markupsafe_for_text(text: str, compiled: bool) -> None:
@@ -62,6 +65,9 @@ def _app_env() -> Environment:
 
 class _Obj:
     name = "attr"
+
+    def __repr__(self) -> str:
+        return "_Obj()"
 
     def __getitem__(self, key: str) -> str:
         return f"item {key}"

@@ -915,6 +915,11 @@ def _end_request(ctx: RequestContext, body: _RequestBody | _DirectBody) -> None:
     """
     ctx.handed_off = False  # hooks below may push contexts of their own
     request = ctx.request
+    # The test client's ``with client:`` keeps the last request's context:
+    # it is told about the context here and pushes it again once closed.
+    preserve = request.environ.get("sluice.preserve_context")
+    if preserve is not None:
+        preserve(ctx)
     try:
         ctx.pop(None)
     finally:
