@@ -84,18 +84,7 @@ def make_sluice_app() -> WSGIApp:
     import sluice
     from sluice import render_template
 
-    app_class: Any = sluice.App
-    if not hasattr(app_class, "jinja_env"):
-        # TEMPORARY (issue 8): until sluice.App takes the template mixin as a base.
-        from sluice.templating import AppTemplating
-
-        class TemplatedApp(sluice.App, AppTemplating):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                self._init_templating()
-
-        app_class = TemplatedApp
-    app = app_class("bench_templates", root_path=str(HERE), template_folder="templates")
+    app = sluice.App("bench_templates", root_path=str(HERE), template_folder="templates")
     app.add_url_rule(PATH, "page", lambda: render_template(TEMPLATE, title=TITLE, rows=ROWS))
     app.freeze()
     return app  # type: ignore[no-any-return]

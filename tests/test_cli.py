@@ -247,7 +247,7 @@ def test_cli_discovers_app_py_in_current_directory(tmp_path: Path, monkeypatch: 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SLUICE_APP", raising=False)
     monkeypatch.delitem(sys.modules, "app", raising=False)
-    (tmp_path / "app.py").write_text(_HEADER + "site = App('found-in-cwd')\n")
+    (tmp_path / "app.py").write_text(_HEADER + "site = App('found-in-cwd', static_folder=None)\n")
     try:
         assert main(["routes"]) == 0
     finally:

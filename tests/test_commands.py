@@ -17,10 +17,11 @@ from sluice.cli import EXIT_CONFIG
 from sluice.cli import main
 from sluice.cli import with_appcontext
 from sluice.ctx import current_app
+from sluice import App
+from sluice import Blueprint
 from sluice.ctx import g
 from sluice.ctx import has_app_context
 from tests.apps import commands_app
-from tests.apps.commands_app import App
 from tests.live import ROOT
 
 APP = "tests.apps.commands_app"
@@ -163,7 +164,7 @@ def test_blueprint_cli_group_none_merges_commands() -> None:
 
 
 def test_blueprint_cli_group_registration_option_renames_group() -> None:
-    bp = commands_app.Blueprint("bp", __name__)
+    bp = Blueprint("bp", __name__)
 
     @bp.cli.command("go")
     def go() -> None:
@@ -287,10 +288,11 @@ def test_main_app_command_on_non_sluice_app_exits_3(capsys: pytest.CaptureFixtur
 
 _ROUTES_BY_ENDPOINT = """\
 Endpoint  Methods    Rule
---------  ---------  --------------------
+--------  ---------  -----------------------
 about     POST       /about
 index     GET        /
 new_user  GET        /users/new
+static    GET        /static/<path:filename>
 user      GET, POST  /users/<int:user_id>
 """
 
@@ -303,10 +305,11 @@ def test_routes_sorted_by_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("sort", "order"),
     [
-        pytest.param("rule", ["index", "about", "user", "new_user"], id="rule"),
-        pytest.param("methods", ["index", "new_user", "user", "about"], id="methods"),
+        # The app's static route (App(static_folder="static"), the default) is listed as Flask lists it.
+        pytest.param("rule", ["index", "about", "static", "user", "new_user"], id="rule"),
+        pytest.param("methods", ["static", "index", "new_user", "user", "about"], id="methods"),
         # Static paths are looked up before dynamic rules, whatever the registration order.
-        pytest.param("match", ["index", "about", "new_user", "user"], id="match"),
+        pytest.param("match", ["index", "about", "new_user", "static", "user"], id="match"),
     ],
 )
 def test_routes_sort(sort: str, order: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -319,7 +322,7 @@ def test_routes_all_methods(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--app", APP, "routes", "--all-methods", "-s", "rule"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2] == "index     GET, HEAD, OPTIONS        /"
-    assert lines[4] == "user      GET, HEAD, OPTIONS, POST  /users/<int:user_id>"
+    assert lines[5] == "user      GET, HEAD, OPTIONS, POST  /users/<int:user_id>"
 
 
 def test_routes_bad_sort_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -328,7 +331,7 @@ def test_routes_bad_sort_is_usage_error(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_routes_none_registered() -> None:
-    result = App("empty").test_cli_runner().invoke(cli=_builtin("routes"))
+    result = App("empty", static_folder=None).test_cli_runner().invoke(cli=_builtin("routes"))
     assert result.exit_code == 0, result.output
     assert result.output == "No routes were registered.\n"
 
@@ -398,13 +401,11 @@ def test_subprocess_app_from_environment() -> None:
 
 
 def test_app_without_commands_does_not_import_click() -> None:
-    # The fixture app imports click itself, so check the mixin on a bare subclass.
+    # The fixture app imports click itself, so check a bare App.
     code = (
         "import sys\n"
-        "from sluice.app import App\n"
-        "from sluice.commands import AppCommandsMixin\n"
-        "class A(AppCommandsMixin, App): pass\n"
-        "app = A('x')\n"
+        "from sluice import App\n"
+        "app = App('x')\n"
         "before = 'click' in sys.modules\n"
         "app.cli\n"
         "print(before, 'click' in sys.modules)\n"

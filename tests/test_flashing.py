@@ -16,7 +16,7 @@ from sluice import session
 from sluice import signals
 from sluice.testing import TestClient
 from tests.apps.templated import create_app
-from tests.templated import App
+from sluice import App
 from tests.validated import validated_client
 
 

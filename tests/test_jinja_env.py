@@ -16,7 +16,7 @@ from sluice.jinja_env import DispatchingLoader
 from sluice.jinja_env import Environment
 from sluice.jinja_env import Template
 from sluice.jinja_env import escape
-from tests.templated import App
+from sluice import App
 
 
 class _HTML:

@@ -24,8 +24,8 @@ from sluice.jinja_env import Environment
 from sluice.testing import TestClient
 from tests.apps.templated import create_app
 from tests.live import ROOT
-from tests.templated import App
-from tests.templated import Blueprint
+from sluice import App
+from sluice import Blueprint
 from tests.validated import validated_client
 
 
@@ -55,7 +55,7 @@ _IMPORT_CHECK = """
 import sys
 import sluice
 from sluice import App, render_template, flash, get_flashed_messages
-from tests.templated import App as TemplatedApp
+from sluice import App as TemplatedApp
 for cls in (App, TemplatedApp):
     app = cls("json_only")
     app.get("/")(lambda: {"ok": True})

@@ -205,6 +205,11 @@ class RequestContext(_Context):
     #: lives until the server calls ``close()``. A new request that finds such
     #: a context still active in its thread ends it first.
     handed_off = False
+    #: The endpoint's compiled hooks (:class:`sluice.pipeline.Plan`), set when the URL matched.
+    plan: Any = None
+    #: The unhandled exception that made the response a 500 (or broke a
+    #: streamed body): what the teardown hooks receive.
+    error: BaseException | None = None
     #: The request context serving as the application context of this one
     #: when no application context variable is set (itself, or one below).
     _app_holder: RequestContext | None = None
@@ -212,6 +217,11 @@ class RequestContext(_Context):
     #: True once the session was opened (read or assigned).
     session_opened = False
     _session: Any = None
+    #: The ``g`` the request had, kept by :meth:`preserve`.
+    _kept_g: AppGlobals | None = None
+    #: True once :meth:`push_preserved` pushed the context again after its
+    #: request ended: its pops run no teardown hooks and send no signals.
+    _ended = False
 
     def __init__(
         self, app: AppLike, request: Any, app_context: Callable[[], AppContext] | None = None
@@ -246,6 +256,39 @@ class RequestContext(_Context):
     def session(self, value: Any) -> None:
         self._session = value
         self.session_opened = True
+
+    def preserve(self) -> None:
+        """Keep the request's ``g`` so :meth:`push_preserved` can show it after the request ended.
+
+        Call it while the request's application context is still active,
+        before the request's last pop (the test client does, from the
+        ``sluice.preserve_context`` callback, inside ``with client:``).
+        """
+        self._kept_g = _app_ctx().g
+
+    def push_preserved(self) -> None:
+        """Make this context active again after its request ended, to inspect it.
+
+        ``request``, ``session``, ``current_app`` and the ``g`` the request
+        had (see :meth:`preserve`) are visible; the context serves as its
+        own application context. Neither this push nor the pop that ends it
+        runs a hook or sends a signal: the teardown ran when the request
+        ended, as it would outside a test.
+
+        Raises:
+            RuntimeError: the context is still active, or :meth:`preserve`
+                was not called before its request ended.
+        """
+        if self._pushes or self._kept_g is None:
+            raise RuntimeError(
+                f"{self!r} cannot be pushed as preserved: call preserve() before its request ends, "
+                "and push_preserved() only once it was popped"
+            )
+        self._ended = True
+        self._g = self._kept_g
+        self._app_holder = self
+        pushed = self if _cv_app.get(None) is None else _cv_app.set(self)
+        self._pushes.append((_cv_request.set(self), pushed))
 
     def push(self) -> None:
         """Make this context active, and provide an application context if none for ``app`` is."""
@@ -292,7 +335,7 @@ class RequestContext(_Context):
             raise RuntimeError(f"popped the wrong request context ({self!r} is not the active one)")
         app = self.app
         try:
-            if len(pushes) == 1 and (app._teardown_hooks or request_tearing_down.receivers):
+            if len(pushes) == 1 and (app._teardown_hooks or request_tearing_down.receivers) and not self._ended:
                 app.do_teardown_request(exc)
         finally:
             token, pushed = pushes.pop()
@@ -301,7 +344,7 @@ class RequestContext(_Context):
                 pushed.pop(exc)
             elif pushed is not None:
                 try:
-                    if app._teardown_hooks or appcontext_tearing_down.receivers:
+                    if (app._teardown_hooks or appcontext_tearing_down.receivers) and not self._ended:
                         if pushed is self:
                             # current_app and g stay visible to the hooks;
                             # request no longer is (as in Flask).
@@ -317,7 +360,7 @@ class RequestContext(_Context):
                         _cv_app.reset(pushed)  # type: ignore[arg-type]
                     self._app_holder = None
                     self._g = None  # a later push serves as a new application context
-                    if appcontext_popped.receivers:
+                    if appcontext_popped.receivers and not self._ended:
                         appcontext_popped.send(self.app)
 
     def __repr__(self) -> str:

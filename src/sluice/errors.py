@@ -320,6 +320,9 @@ class InternalServerError(HTTPError):
 
     code = 500
     description = "The server encountered an internal error and could not complete the request."
+    #: The unhandled exception this 500 answers (set by the app for its
+    #: ``errorhandler(500)``), or None for a 500 raised as such.
+    original_exception: BaseException | None = None
 
 
 class NotImplementedHTTP(HTTPError):

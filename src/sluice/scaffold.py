@@ -122,3 +122,103 @@ def check_error_key(code_or_exception: object) -> None:
             raise ValueError(f"errorhandler({code_or_exception}): only 4xx and 5xx codes have handlers")
     elif not issubclass(code_or_exception, BaseException):
         raise TypeError(f"errorhandler({code_or_exception.__name__}): the class must be an exception class")
+
+
+# A scope is None for the app itself, else a blueprint's full dotted name.
+Scope = str | None
+ErrorKey = int | type[BaseException]
+
+
+class Scaffold(RouteDecorators):
+    """The hooks and error handlers an App and a Blueprint both register.
+
+    Each table is keyed by scope: None for the object's own registrations.
+    An App reads its tables while serving; a Blueprint's own tables are
+    merged into the app's under the blueprint's registered name when it is
+    registered, so they apply to that blueprint's requests only.
+    """
+
+    def __init__(self) -> None:
+        self.before_request_funcs: dict[Scope, list[Callable[[], Any]]] = {}
+        self.after_request_funcs: dict[Scope, list[Callable[[Any], Any]]] = {}
+        self.teardown_request_funcs: dict[Scope, list[Callable[[BaseException | None], Any]]] = {}
+        self.url_value_preprocessors: dict[Scope, list[Callable[[str | None, dict[str, Any] | None], Any]]] = {}
+        self.url_default_functions: dict[Scope, list[Callable[[str, dict[str, Any]], Any]]] = {}
+        self.error_handlers: dict[Scope, dict[ErrorKey, Callable[[Any], Any]]] = {}
+
+    def _check_setup(self, what: str) -> None:
+        """Raise when registering ``what`` comes too late; overridden by App and Blueprint."""
+
+    def before_request(self, func: F) -> F:
+        """Run ``func()`` before each view; a non-None return value is the response.
+
+        An app's hooks run before its blueprints' (outer blueprint first).
+        """
+        self._check_setup("a before_request hook")
+        self.before_request_funcs.setdefault(None, []).append(func)
+        return func
+
+    def after_request(self, func: F) -> F:
+        """Run ``func(response)`` after each view; it returns the response to send.
+
+        Hooks run newest first, a blueprint's before the app's, as in Flask.
+        """
+        self._check_setup("an after_request hook")
+        self.after_request_funcs.setdefault(None, []).append(func)
+        return func
+
+    def teardown_request(self, func: F) -> F:
+        """Run ``func(exc)`` when the request ends, always, after the body was sent.
+
+        ``exc`` is the unhandled exception that made the response a 500, or
+        None (no error, or an error handler answered it).
+        """
+        self._check_setup("a teardown_request hook")
+        self.teardown_request_funcs.setdefault(None, []).append(func)
+        return func
+
+    def url_value_preprocessor(self, func: F) -> F:
+        """Run ``func(endpoint, view_args)`` before the before_request hooks.
+
+        It may pop values from ``view_args`` (e.g. a language code into ``g``)
+        so the view does not receive them.
+        """
+        self._check_setup("a url_value_preprocessor")
+        self.url_value_preprocessors.setdefault(None, []).append(func)
+        return func
+
+    def url_defaults(self, func: F) -> F:
+        """Run ``func(endpoint, values)`` in ``url_for`` to fill in values (e.g. the current language)."""
+        self._check_setup("a url_defaults function")
+        self.url_default_functions.setdefault(None, []).append(func)
+        return func
+
+    def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
+        """Register a handler for a status code or an exception class.
+
+        The handler gets the exception and returns a response value. For an
+        exception, the handler of the most specific class along its MRO wins;
+        a blueprint's handlers win over the app's for its requests.
+
+        Raises:
+            ValueError: an int that is not an error status.
+            TypeError: neither an int nor an exception class.
+        """
+        check_error_key(code_or_exception)
+
+        def decorator(func: F) -> F:
+            self.register_error_handler(code_or_exception, func)
+            return func
+
+        return decorator
+
+    def register_error_handler(self, code_or_exception: ErrorKey, func: Callable[[Any], Any]) -> None:
+        """Register ``func`` for a status code or exception class, as ``errorhandler`` does.
+
+        Raises:
+            ValueError: an int that is not an error status.
+            TypeError: neither an int nor an exception class.
+        """
+        self._check_setup("an error handler")
+        check_error_key(code_or_exception)
+        self.error_handlers.setdefault(None, {})[code_or_exception] = func

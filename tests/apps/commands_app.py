@@ -12,28 +12,10 @@ from typing import Any
 
 import click
 
-from sluice import blueprints
-from sluice import app as app_module
-from sluice.commands import AppCommandsMixin
-from sluice.commands import CommandsMixin
-from sluice.commands import register_commands
+from sluice import App
+from sluice import Blueprint
 from sluice.ctx import current_app
 from sluice.ctx import g
-
-
-# TODO(#8): plain sluice.App and sluice.Blueprint once App and Blueprint take the commands mixins.
-class App(AppCommandsMixin, app_module.App):
-    """The App with commands, until the mixin is wired into sluice.App."""
-
-
-class Blueprint(CommandsMixin, blueprints.Blueprint):
-    """The Blueprint with commands, until the mixin is wired into sluice.Blueprint."""
-
-    def register(self, app: Any, options: dict[str, Any], parent: Any = None) -> None:
-        """Register, then attach the commands (what Blueprint.register will do)."""
-        super().register(app, options, parent)
-        register_commands(app, self, options.get("cli_group", self.cli_group))
-
 
 app = App(__name__)
 teardowns: list[BaseException | None] = []

@@ -14,8 +14,8 @@ from sluice import flash
 from sluice import get_flashed_messages
 from sluice import render_template_string
 from sluice import stream_template_string
-from tests.templated import App
-from tests.templated import Blueprint
+from sluice import App
+from sluice import Blueprint
 
 
 def test_template_decorators_keep_function_types() -> None:

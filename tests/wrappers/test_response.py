@@ -11,6 +11,7 @@ from wsgiref.validate import validator
 
 import pytest
 
+from sluice.wrappers.response import ClosingIterator
 from sluice.wrappers.response import Response
 
 
@@ -161,6 +162,7 @@ def test_response_call_on_close_runs_once_after_body_closed() -> None:
     response = Response(body())
     response.call_on_close(lambda: events.append("callback"))
     app_iter = response(_environ(), lambda status, headers, exc_info=None: lambda data: None)
+    assert isinstance(app_iter, ClosingIterator)
     assert list(app_iter) == [b"x"]
     app_iter.close()
     app_iter.close()
@@ -218,6 +220,7 @@ def test_close_runs_every_step_and_raises_the_first_error() -> None:
         return lambda data: None
 
     iterable = response(_environ(), start_response)
+    assert isinstance(iterable, ClosingIterator)
     assert b"".join(iterable) == b"x"
     with pytest.raises(ValueError, match="body close failed"):
         iterable.close()

@@ -19,8 +19,8 @@ from sluice import render_template
 from sluice import request
 from sluice import stream_template
 from sluice import url_for
-from tests.templated import App
-from tests.templated import Blueprint
+from sluice import App
+from sluice import Blueprint
 
 
 def create_app(**config: Any) -> App:

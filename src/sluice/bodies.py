@@ -1,0 +1,162 @@
+"""What the app hands the server, and how closing it ends the request.
+
+Design: a request lives until the server calls ``close()`` on the body it
+got (PEP 3333), so a streaming body still sees ``request``. Both bodies the
+pipeline returns, a :class:`RequestBody` around a Response's iterable and a
+:class:`DirectBody` for a value answered without a Response, end the request
+through one function, :func:`end_request`: teardown with the request's
+unhandled exception, finished callbacks, uploads closed, ``response_closed``.
+
+The encoding of plain return values lives here too (:func:`encode_plain`,
+:func:`json_text`), shared by ``make_response``, the direct answer and
+``jsonify``, so the three cannot differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
+
+from sluice import signals
+from sluice.ctx import RequestContext
+from sluice.wrappers.response import ClosingIterator
+from sluice.wrappers.response import Response
+from sluice.wrappers.response import _content_type_for
+
+_response_closed = signals.response_closed
+
+JSON_TYPE = _content_type_for("application/json")
+
+
+def json_text(value: Any, config: Mapping[str, Any]) -> str:
+    """``value`` as compact JSON, keys sorted when ``config["JSON_SORT_KEYS"]`` is true.
+
+    Raises:
+        TypeError: a value JSON cannot encode.
+        ValueError: a circular reference.
+    """
+    return json.dumps(value, sort_keys=config.get("JSON_SORT_KEYS", False), separators=(",", ":"))
+
+
+def encode_plain(rv: Any, config: Mapping[str, Any]) -> tuple[bytes, str] | None:
+    """The body and Content-Type of a view's ``str``, ``bytes``, ``dict`` or ``list``.
+
+    Returns:
+        ``(body, content_type)``, or None when a dict or list cannot be
+        encoded as JSON (``make_response`` then raises the error).
+    """
+    kind = type(rv)
+    if kind is str:
+        return rv.encode("utf-8"), _content_type_for(Response.default_mimetype)
+    if kind is bytes:
+        return rv, _content_type_for(Response.default_mimetype)
+    try:
+        text = json_text(rv, config)
+    except (TypeError, ValueError):
+        return None
+    return text.encode("utf-8"), JSON_TYPE
+
+
+def end_request(ctx: RequestContext, body: RequestBody | DirectBody) -> None:
+    """End the request once the server closed its body.
+
+    The request context is popped (teardown hooks, which get the request's
+    unhandled exception, ``ctx.error``), the finished callbacks run, upload
+    files are closed and ``response_closed`` is sent with the body's
+    response, each even if an earlier step raised.
+    """
+    ctx.handed_off = False  # hooks below may push contexts of their own
+    request = ctx.request
+    # The test client's ``with client:`` keeps the last request's context:
+    # it is told about the context here and pushes it again once closed.
+    preserve = request.environ.get("sluice.preserve_context")
+    if preserve is not None:
+        preserve(ctx)
+    try:
+        ctx.pop(ctx.error)
+    finally:
+        # The teardown had the error; dropping it breaks the cycle
+        # context -> exception -> traceback -> frames -> context.
+        ctx.error = None
+        try:
+            for callback in request.finished_callbacks:
+                callback(request)
+        finally:
+            request.close()
+            if _response_closed.receivers:
+                _response_closed.send(ctx.app, response=body.closed_response())
+
+
+class RequestBody(ClosingIterator):
+    """The iterable handed to the server; ``close()`` also ends the request.
+
+    The body's own closing (its ``close()``, the response's
+    ``call_on_close`` callbacks) comes first, then :func:`end_request`. An
+    exception raised while a streamed body is produced is kept as the
+    request's error, so teardown hooks receive it.
+    """
+
+    __slots__ = ("_state",)
+
+    _state: tuple[RequestContext, Response]
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = self._chunks
+        if type(chunks) is list or type(chunks) is tuple:
+            return iter(chunks)
+        return self._recording(iter(chunks))
+
+    def _recording(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        try:
+            yield from chunks
+        except Exception as exc:
+            self._state[0].error = exc
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        ctx = self._state[0]
+        ctx.handed_off = False  # call_on_close callbacks may push contexts of their own
+        try:
+            if self._callbacks or type(self._body) is not list:
+                ClosingIterator.close(self)
+            else:
+                self._closed = True  # PERF: nothing to close but the request
+        finally:
+            end_request(ctx, self)
+
+    def closed_response(self) -> Response:
+        """The response that was sent."""
+        return self._state[1]
+
+
+class DirectBody:
+    """The body of a response that wsgi_app answered without a Response: one chunk, none for HEAD.
+
+    Not a list: some servers (granian) never call ``close()`` on a list.
+    ``close()`` ends the request (:func:`end_request`).
+    """
+
+    __slots__ = ("_chunks", "_ctx", "_content_type", "_data")
+
+    # Set by wsgi_app (PERF: no __init__ call).
+    _chunks: tuple[bytes, ...]  # (data,), or () for HEAD
+    _ctx: RequestContext | None  # None once closed
+    _content_type: str
+    _data: bytes
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    def close(self) -> None:
+        ctx = self._ctx
+        if ctx is not None:
+            self._ctx = None
+            end_request(ctx, self)
+
+    def closed_response(self) -> Response:
+        """A Response equal to what was sent, for ``response_closed`` receivers."""
+        return Response(self._data, content_type=self._content_type)
