@@ -210,3 +210,31 @@ def test_bad_body_limit_in_config_explains() -> None:
     app.add_url_rule("/", "index", lambda: "ok")
     with pytest.raises(ValueError, match="MAX_CONTENT_LENGTH.*give a number of bytes"):
         TestClient(app).get("/")
+
+
+def test_jsonify_make_response_and_direct_answer_encode_alike() -> None:
+    # One encoder for the three: JSON_SORT_KEYS and the compact separators hold everywhere.
+    from sluice import jsonify
+
+    class Tagged(Response):
+        pass
+
+    app = App(__name__)
+    app.config["JSON_SORT_KEYS"] = True
+    app.response_class = Tagged
+    app.add_url_rule("/jsonify", "jsonify", lambda: jsonify(b=1, a=[1, 2]))
+    app.add_url_rule("/dict", "dict", lambda: {"b": 1, "a": [1, 2]})
+    client = app.test_client()
+    for path in ("/jsonify", "/dict"):
+        response = client.get(path)
+        assert response.data == b'{"a":[1,2],"b":1}', path
+        assert response.header("Content-Type") == "application/json"
+    with app.test_request_context():
+        assert isinstance(jsonify(x=1), Tagged)
+
+    plain = App(__name__)
+    plain.config["JSON_SORT_KEYS"] = True
+    plain.add_url_rule("/dict", "dict", lambda: {"b": 1, "a": [1, 2]})
+    plain.freeze()
+    assert plain._direct  # the direct answer encodes this one
+    assert plain.test_client().get("/dict").data == b'{"a":[1,2],"b":1}'

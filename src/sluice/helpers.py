@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from typing import TypeVar
 
+from sluice.bodies import json_text
+from sluice.ctx import _active_app_ctx
 from sluice.ctx import _cv_request
 from sluice.ctx import current_app
 from sluice.errors import abort as abort
@@ -78,7 +79,13 @@ def jsonify(*args: Any, **kwargs: Any) -> Response:
     if args and kwargs:
         raise TypeError("jsonify() takes positional arguments or keyword arguments, not both")
     data: Any = kwargs if kwargs else (args[0] if len(args) == 1 else list(args))
-    return Response(json.dumps(data, separators=(",", ":")), mimetype="application/json")
+    ctx = _active_app_ctx()
+    if ctx is None:
+        return Response(json_text(data, {}), mimetype="application/json")
+    # The app's JSON_SORT_KEYS and response class, as make_response uses them.
+    app: Any = ctx.app
+    response: Response = app.response_class(json_text(data, app.config), mimetype="application/json")
+    return response
 
 
 def after_this_request(func: F) -> F:
