@@ -228,3 +228,48 @@ def test_session_assigned_before_use_is_not_opened() -> None:
     with ctx:
         assert session["preset"] == 1
     assert ("open_session", None) not in app.teardowns
+
+
+@pytest.mark.parametrize("factory", [True, False], ids=["app-context-factory", "serves-as-app-context"])
+def test_request_context_push_preserved_shows_request_and_g_without_teardown(factory: bool) -> None:
+    app = FakeApp()
+    rctx = RequestContext(app, "req", app.app_context if factory else None)
+    events: list[str] = []
+
+    def pushed(sender: Any) -> None:
+        events.append("pushed")
+
+    def popped(sender: Any) -> None:
+        events.append("popped")
+
+    rctx.push()
+    g.user = "ada"
+    rctx.preserve()
+    rctx.pop(None)
+    assert app.teardowns == [("request", None), ("app", None)]
+    appcontext_pushed.connect(pushed, sender=app)
+    appcontext_popped.connect(popped, sender=app)
+    try:
+        rctx.push_preserved()
+        assert request._get_current_object() == "req"
+        assert current_app._get_current_object() is app
+        assert g.user == "ada"
+        rctx.pop(None)
+    finally:
+        appcontext_pushed.disconnect(pushed)
+        appcontext_popped.disconnect(popped)
+    assert not has_request_context() and not has_app_context()
+    assert app.teardowns == [("request", None), ("app", None)]
+    assert events == []
+
+
+def test_request_context_push_preserved_needs_preserve_and_a_popped_context() -> None:
+    app = FakeApp()
+    rctx = app.request_context("req")
+    with rctx:
+        with pytest.raises(RuntimeError, match=r"call preserve\(\) before its request ends"):
+            rctx.push_preserved()
+        rctx.preserve()
+        with pytest.raises(RuntimeError, match=r"push_preserved\(\) only once it was popped"):
+            rctx.push_preserved()
+    assert not has_request_context()
