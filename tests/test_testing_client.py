@@ -51,6 +51,10 @@ def _context_app(teardowns: list[str]) -> App:
 
         return Response(chunks())
 
+    @app.get("/peek")
+    def peek() -> str:
+        return str(g.get("visitor"))
+
     @app.get("/hop")
     def hop() -> Response:
         g.visitor = "hop"
@@ -98,6 +102,13 @@ def test_with_client_next_request_replaces_the_kept_context() -> None:
         assert request.path == "/stream" and g.visitor == "streamer"
     assert teardowns == ["/visit/ada", "/visit/bob", "/stream"]
     assert not has_request_context()
+
+
+def test_with_client_kept_context_is_popped_before_the_next_request() -> None:
+    client = validated_client(_context_app([]))
+    with client:
+        client.get("/visit/ada")
+        assert client.get("/peek").text == "None"  # the next request gets a g of its own
 
 
 def test_with_client_following_redirects_keeps_the_last_request() -> None:
