@@ -675,6 +675,22 @@ def test_request_base_url_sets_scheme_host_and_script_root() -> None:
     assert r.json["script_root"] == "/mount"
 
 
+def test_request_path_with_unicode_is_sent_as_utf8() -> None:
+    app = App(__name__)
+
+    @app.get("/café/<word>")
+    def cafe(word: str) -> str:
+        return word
+
+    client = validated_client(app)
+    assert client.get("/café/thé").text == client.get("/caf%C3%A9/th%C3%A9").text == "thé"
+
+
+def test_redirect_to_a_unicode_location_is_followed_as_utf8() -> None:
+    r = validated_client(_redirect_app()).get("/a/b/go", query_string={"to": "/señor"}, follow_redirects=True)
+    assert r.json["path"] == "/señor"
+
+
 def test_request_absolute_url_as_path() -> None:
     r = validated_client(_echo_app()).get("https://example.com/echo?a=1")
     assert r.json["url"] == "https://example.com/echo?a=1"

@@ -37,7 +37,7 @@ from typing import Literal
 from typing import Self
 from typing import cast
 from typing import overload
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 from urllib.parse import urldefrag
 from urllib.parse import urlencode
 from urllib.parse import urljoin
@@ -584,8 +584,8 @@ class TestClient:
         environ.update(
             {
                 "REQUEST_METHOD": target.method,
-                "SCRIPT_NAME": unquote(target.script_root, encoding="latin-1"),
-                "PATH_INFO": unquote(target.path, encoding="latin-1"),
+                "SCRIPT_NAME": _wsgi_path(target.script_root),
+                "PATH_INFO": _wsgi_path(target.path),
                 "QUERY_STRING": target.query,
                 "SERVER_NAME": server.hostname or "localhost",
                 "SERVER_PORT": str(server.port or (443 if target.scheme == "https" else 80)),
@@ -695,6 +695,15 @@ def _split_base_url(base_url: str) -> tuple[str, str, str]:
     """``(scheme, host, script root)`` of a base URL such as ``https://example.com:8443/app/``."""
     parts = urlsplit(base_url)
     return parts.scheme or "http", parts.netloc or "localhost", parts.path.rstrip("/")
+
+
+def _wsgi_path(path: str) -> str:
+    """``SCRIPT_NAME``/``PATH_INFO`` for a URL path: percent-decoded bytes as latin-1 (PEP 3333).
+
+    A character outside ASCII (an IRI, RFC 3987) counts as its UTF-8
+    bytes, as a browser sends it: ``"/café"`` and ``"/caf%C3%A9"`` are one path.
+    """
+    return unquote_to_bytes(path).decode("latin-1")
 
 
 def _is_file_value(value: object) -> bool:
