@@ -60,6 +60,10 @@ def _context_app(teardowns: list[str]) -> App:
         g.visitor = "hop"
         return redirect("/visit/after-hop")
 
+    @app.get("/boom")
+    def boom() -> str:
+        raise LookupError("boom")
+
     @app.teardown_request
     def teardown(exc: BaseException | None) -> None:
         teardowns.append(request.path)
@@ -128,6 +132,19 @@ def test_with_client_exception_in_block_still_pops() -> None:
         client.get("/visit/ada")
         raise KeyError("in the test")
     assert not has_request_context()
+
+
+def test_with_client_propagated_exception_keeps_no_context() -> None:
+    teardowns: list[str] = []
+    app = _context_app(teardowns)
+    app.testing = True  # the view's exception reaches the test
+    client = validated_client(app)
+    with client:
+        client.get("/visit/ada")
+        with pytest.raises(LookupError, match="boom"):
+            client.get("/boom")
+        assert not has_request_context()
+    assert teardowns == ["/visit/ada", "/boom"]
 
 
 def test_without_with_block_no_context_stays() -> None:
