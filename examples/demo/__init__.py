@@ -13,8 +13,9 @@ on http://127.0.0.1:8000 with no other service. It uses the framework's kit:
 - SQLite opened on ``g`` and closed at teardown, and an ``init-db`` command
   (``db.py``).
 
-The database and the uploads live in the instance folder: ``instance/`` at
-the top of the clone, or the absolute path in ``SLUICE_DEMO_INSTANCE``.
+The database and the uploads live in the app's instance folder
+(``app.instance_path``, sluice's default unless ``SLUICE_DEMO_INSTANCE`` names
+another); ``init-db`` prints where the database is.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     Args:
         config: settings to use over the others (tests pass their own).
         instance_path: the folder for the database and the uploads; default
-            ``SLUICE_DEMO_INSTANCE`` if set, else ``instance/`` beside the
-            ``examples`` package.
+            ``SLUICE_DEMO_INSTANCE`` if set, else sluice's default
+            instance folder.
 
     Returns:
         The app, ready to serve. The instance folder and the table are
