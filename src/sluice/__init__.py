@@ -10,8 +10,11 @@ from typing import Any
 
 if TYPE_CHECKING:
     from sluice.app import App as App
+    from sluice.appconfig import Config as Config
     from sluice.blueprints import Blueprint as Blueprint
     from sluice.ctx import current_app as current_app
+    from sluice.ctx import has_app_context as has_app_context
+    from sluice.ctx import has_request_context as has_request_context
     from sluice.ctx import g as g
     from sluice.ctx import request as request
     from sluice.ctx import session as session
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from sluice.flashing import get_flashed_messages as get_flashed_messages
     from sluice.helpers import after_this_request as after_this_request
     from sluice.helpers import jsonify as jsonify
+    from sluice.helpers import make_response as make_response
     from sluice.helpers import redirect as redirect
     from sluice.helpers import stream_with_context as stream_with_context
     from sluice.helpers import url_for as url_for
@@ -40,7 +44,10 @@ if TYPE_CHECKING:
 _FRAMEWORK = {
     "App": "sluice.app",
     "Blueprint": "sluice.blueprints",
+    "Config": "sluice.appconfig",
     "current_app": "sluice.ctx",
+    "has_app_context": "sluice.ctx",
+    "has_request_context": "sluice.ctx",
     "g": "sluice.ctx",
     "request": "sluice.ctx",
     "session": "sluice.ctx",
@@ -52,6 +59,7 @@ _FRAMEWORK = {
     "get_flashed_messages": "sluice.flashing",
     "after_this_request": "sluice.helpers",
     "jsonify": "sluice.helpers",
+    "make_response": "sluice.helpers",
     "redirect": "sluice.helpers",
     "stream_with_context": "sluice.helpers",
     "url_for": "sluice.helpers",
@@ -85,6 +93,7 @@ __all__ = [
     # the application
     "App",
     "Blueprint",
+    "Config",
     "Request",
     "Response",
     # context proxies
@@ -92,11 +101,14 @@ __all__ = [
     "g",
     "request",
     "session",
+    "has_app_context",
+    "has_request_context",
     # helpers
     "HTTPError",
     "abort",
     "after_this_request",
     "jsonify",
+    "make_response",
     "redirect",
     "send_file",
     "send_from_directory",

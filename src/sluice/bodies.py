@@ -79,7 +79,8 @@ def end_request(ctx: RequestContext, body: RequestBody | DirectBody) -> None:
     finally:
         # The teardown had the error; dropping it breaks the cycle
         # context -> exception -> traceback -> frames -> context.
-        ctx.error = None
+        if ctx.error is not None:
+            ctx.error = None
         try:
             for callback in request.finished_callbacks:
                 callback(request)

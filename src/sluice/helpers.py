@@ -88,6 +88,28 @@ def jsonify(*args: Any, **kwargs: Any) -> Response:
     return response
 
 
+def make_response(*args: Any) -> Response:
+    """Make a response in a view from what a view may return, to change it before returning it.
+
+    ``make_response()`` is an empty response, ``make_response(value)`` or
+    ``make_response(body, status, headers)`` what the view returning that
+    would answer (``app.make_response``).
+
+    Raises:
+        RuntimeError: outside an application context.
+        TypeError: a value a view may not return.
+    """
+    ctx = _active_app_ctx()
+    if ctx is None:
+        raise RuntimeError("make_response() needs an application context (call it in a view)")
+    app: Any = ctx.app
+    if not args:
+        empty: Response = app.response_class()
+        return empty
+    response: Response = app.make_response(args[0] if len(args) == 1 else args)
+    return response
+
+
 def after_this_request(func: F) -> F:
     """Run ``func(response)`` after the current request's view, before after_request hooks.
 

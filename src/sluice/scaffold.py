@@ -43,26 +43,36 @@ def get_root_path(import_name: str) -> str:
 
 
 def find_instance_path(import_name: str, root_path: str) -> str:
-    """The default instance folder of an app: ``instance`` beside its module or package.
+    """The default instance folder of an app: ``instance`` beside its top-level package or module.
 
-    For a module ``/proj/app.py`` or a package ``/proj/app/`` that is
-    ``/proj/instance``; for code installed under ``sys.prefix`` it is
-    ``PREFIX/var/NAME-instance`` (as Flask), since site-packages is no place
-    for data.
+    The top-level name decides (as Flask): for ``/proj/app.py``,
+    ``/proj/app/__init__.py`` or ``/proj/app/sub/views.py`` alike it is
+    ``/proj/instance``. For code installed under ``sys.prefix`` it is
+    ``PREFIX/var/NAME-instance``, since site-packages is no place for data.
+    A name that cannot be found gives ``instance`` in ``root_path``.
     """
-    module = sys.modules.get(import_name)
-    file = getattr(module, "__file__", None) if module is not None else None
-    if file is None:
+    top = import_name.partition(".")[0]
+    module = sys.modules.get(top)
+    locations = getattr(module, "__path__", None) if module is not None else None
+    origin = getattr(module, "__file__", None) if module is not None else None
+    if module is None:
         try:
-            spec = importlib.util.find_spec(import_name)
+            spec = importlib.util.find_spec(top)
         except (ImportError, ValueError):
             spec = None
-        file = spec.origin if spec is not None else None
-    is_package = file is not None and os.path.basename(file).startswith("__init__.")
-    package_path = os.path.dirname(root_path) if is_package else root_path
-    site = os.path.abspath(os.path.join(sys.prefix, "lib"))
-    if os.path.abspath(package_path).startswith(site + os.sep):
-        return os.path.join(sys.prefix, "var", f"{import_name.partition('.')[0]}-instance")
+        if spec is not None:
+            locations = spec.submodule_search_locations
+            origin = spec.origin
+    if locations:
+        # A package: its folder's parent (a namespace package: its first folder's).
+        package_path = os.path.dirname(os.path.abspath(list(locations)[0]))
+    elif isinstance(origin, str) and origin not in ("built-in", "frozen", "namespace"):
+        package_path = os.path.dirname(os.path.abspath(origin))
+    else:
+        return os.path.join(root_path, "instance")
+    prefix = os.path.abspath(sys.prefix)
+    if package_path.startswith(os.path.join(prefix, "lib") + os.sep):
+        return os.path.join(prefix, "var", f"{top}-instance")
     return os.path.join(package_path, "instance")
 
 
