@@ -356,3 +356,16 @@ def test_make_response_helper_and_flask_names_exported() -> None:
     assert sluice.Config is type(app.config)
     with pytest.raises(RuntimeError):
         sluice.make_response("outside")
+
+
+def test_trailing_slash_redirect_keeps_mount_point_and_encodes_the_path() -> None:
+    app = App(__name__)
+    app.add_url_rule("/dir/", "dir", lambda: "dir")
+    app.add_url_rule("/<name>/", "named", lambda name: name)
+    mounted = app.test_client(base_url="http://localhost/app")
+    response = mounted.get("/dir", query_string="a=1")
+    assert response.status == "308 Permanent Redirect"
+    assert response.location == "/app/dir/?a=1"
+    response = app.test_client().get("/caf\u00e9 50%")
+    assert response.location == "/caf%C3%A9%2050%25/"
+    assert app.test_client().get("/caf\u00e9 50%", follow_redirects=True).data == "caf\u00e9 50%".encode()

@@ -260,9 +260,14 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         environ = TestClient(self).build_environ(path, method, **kwargs)
         return self.request_context(environ)
 
-    def test_client(self) -> TestClient:
-        """Return a :class:`sluice.testing.TestClient` for this app."""
-        return TestClient(self)
+    def test_client(self, **kwargs: Any) -> TestClient:
+        """Return a :class:`sluice.testing.TestClient` for this app.
+
+        Args:
+            **kwargs: passed to the client: ``base_url``, ``environ_base``,
+                ``allow_subdomain_redirects``.
+        """
+        return TestClient(self, **kwargs)
 
     def _new_request(self, environ: WSGIEnviron) -> Request:
         """Build the request, with the body limits of the config when they differ from the class's."""

@@ -32,6 +32,7 @@ response the layer outside it sees.
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -77,6 +78,10 @@ WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
 Handler = Callable[[Request], Response]
 MiddlewareFactory = Callable[[Handler], Handler]
+
+# What a decoded path keeps as is in a Location: RFC 3986 pchar and "/"
+# ("%" is not kept: in a decoded path it is a literal percent sign).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 _RESPONSE_CALL = Response.__call__
 _new_object = object.__new__
@@ -462,9 +467,10 @@ class Pipeline:
         try:
             rule, view_args = self.url_map.match(request.path, request.method)
         except RequestRedirect as redirect:
+            # Below the app's mount point, percent-encoded: the path was decoded.
+            new_url = request.script_root + quote(redirect.new_url, safe=_PATH_SAFE)
             query = request.environ.get("QUERY_STRING")
-            if query:
-                redirect.new_url = f"{redirect.new_url}?{query}"
+            redirect.new_url = f"{new_url}?{query}" if query else new_url
             ctx.routing_exception = redirect
             ctx.plan = self._app_plan
         except HTTPError as exc:
