@@ -368,3 +368,28 @@ def test_malformed_json_error_body_for_json_clients(client: TestClient) -> None:
     status, _, data = call_wsgi_app(client.app, environ)
     assert status.startswith("400")
     assert "boundary" in json.dumps(json.loads(data))
+
+
+@pytest.mark.parametrize(("limit", "on_disk"), [(10, True), (None, False), ("default", False)])
+def test_max_file_memory_size_config_decides_where_an_upload_is_kept(limit: object, on_disk: bool) -> None:
+    # config["MAX_FILE_MEMORY_SIZE"] reaches the request: a file above it is spooled to disk.
+    app = App(__name__)
+    if limit != "default":
+        app.config["MAX_FILE_MEMORY_SIZE"] = limit
+
+    @app.post("/up")
+    def up() -> dict[str, object]:
+        stream = request.files["f"].stream
+        rolled = bool(getattr(stream, "_rolled", True))
+        return {"size": len(request.files["f"].read()), "rolled": rolled}
+
+    response = app.test_client().post("/up", data={"f": (io.BytesIO(b"x" * 100), "a.bin")})
+    assert response.get_json() == {"size": 100, "rolled": on_disk}
+
+
+def test_max_file_memory_size_config_must_be_bytes() -> None:
+    app = App(__name__)
+    app.config["MAX_FILE_MEMORY_SIZE"] = "big"
+    app.add_url_rule("/", "index", lambda: "x")
+    with pytest.raises(ValueError, match="MAX_FILE_MEMORY_SIZE"):
+        app.freeze()
