@@ -712,3 +712,13 @@ def test_request_absolute_url_as_path() -> None:
     r = validated_client(_echo_app()).get("https://example.com/echo?a=1")
     assert r.json["url"] == "https://example.com/echo?a=1"
     assert validated_client(_echo_app()).get("//echo").json["url"] == "http://localhost/echo"  # a path, not a host
+
+
+def test_response_is_a_context_manager_as_in_flask() -> None:
+    # `with client.get(...) as response:` is how Flask tests close a file body.
+    app = App(__name__)
+    app.add_url_rule("/", "index", lambda: "hi")
+    with app.test_client().get("/") as response:
+        assert response.data == b"hi"
+    response.close()  # idempotent: the body was read and closed by the client
+    assert response.data == b"hi"

@@ -106,6 +106,15 @@ class TestResponse:
         self.request = request
         self.history = history
 
+    def close(self) -> None:
+        """Nothing to release: the client read the whole body and closed the app's iterable already."""
+
+    def __enter__(self) -> TestResponse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def header(self, name: str, default: str | None = None) -> str | None:
         """Return the first value of header ``name`` (case-insensitive)."""
         return self.headers.get(name, default)
