@@ -72,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     @app.errorhandler(413)
     def too_large(exc: HTTPError) -> tuple[str, int]:
+        """The layout's page for a post over ``MAX_CONTENT_LENGTH``, instead of the plain 413."""
         return render_template("too_large.html", limit=app.config["MAX_CONTENT_LENGTH"]), 413
 
     return app
