@@ -107,7 +107,7 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         self.startup_funcs: list[Callable[[], Any]] = []
         self.blueprints: dict[str, Any] = {}
         self.middleware: list[MiddlewareFactory] = list(middleware)
-        self._handler = self._dispatch
+        self._init_pipeline()
         # PERF: without an app_context() override, a request context serves as
         # the application context too (one object less per request).
         self._app_context_factory = None if type(self).app_context is App.app_context else self.app_context

@@ -206,10 +206,10 @@ class RequestContext(_Context):
     #: a context still active in its thread ends it first.
     handed_off = False
     #: The endpoint's compiled hooks (:class:`sluice.pipeline.Plan`), set when the URL matched.
-    plan: Any = None
+    plan: Any
     #: The unhandled exception that made the response a 500 (or broke a
     #: streamed body): what the teardown hooks receive.
-    error: BaseException | None = None
+    error: BaseException | None
     #: The request context serving as the application context of this one
     #: when no application context variable is set (itself, or one below).
     _app_holder: RequestContext | None = None
@@ -229,6 +229,10 @@ class RequestContext(_Context):
         self.app = app
         self.request = request
         self._app_context = app_context
+        # PERF: set here, not as class defaults: CPython 3.11 does not
+        # specialise loads of instance attributes that shadow class ones.
+        self.plan = None
+        self.error = None
         # One (request token, what was pushed for the application context:
         # a token, an AppContext, itself when serving without the variable,
         # or None) per push.

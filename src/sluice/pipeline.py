@@ -140,16 +140,31 @@ class Pipeline:
         testing: bool
         debug: bool
 
-    _frozen = False
-    _started = False
-    _direct = False
-    _lazy_session = False
-    _plain_response = False
-    _teardown_hooks = True  # until freeze() knows (see AppLike)
-    _request_limits: tuple[tuple[str, int | None], ...] = ()
+    # PERF: instance attributes only (set by _init_pipeline), no class
+    # defaults: CPython 3.11 does not specialise the load of an instance
+    # attribute that shadows a class attribute.
+    _frozen: bool
+    _started: bool
+    _direct: bool
+    _lazy_session: bool
+    _plain_response: bool
+    _teardown_hooks: bool
+    _request_limits: tuple[tuple[str, int | None], ...]
     _plans: dict[str, Plan]
     _app_plan: Plan
     _handler: Handler
+
+    def _init_pipeline(self) -> None:
+        """Set the serving state of an app not frozen yet; called from ``App.__init__``."""
+        self._frozen = False
+        self._started = False
+        self._direct = False
+        self._lazy_session = False
+        self._plain_response = False
+        self._teardown_hooks = True  # until freeze() knows (see AppLike)
+        self._request_limits = ()
+        self._plans = {}
+        self._handler = self._dispatch
 
     # -- freezing ------------------------------------------------------------------
 
