@@ -369,3 +369,25 @@ def test_trailing_slash_redirect_keeps_mount_point_and_encodes_the_path() -> Non
     response = app.test_client().get("/caf\u00e9 50%")
     assert response.location == "/caf%C3%A9%2050%25/"
     assert app.test_client().get("/caf\u00e9 50%", follow_redirects=True).data == "caf\u00e9 50%".encode()
+
+
+def test_startup_hooks_run_once_in_an_application_context() -> None:
+    from sluice import current_app
+    from sluice import g
+
+    app = App(__name__)
+    seen: list[object] = []
+
+    @app.on_startup
+    def start() -> None:
+        g.started = True
+        seen.append(current_app.import_name)
+
+    @app.get("/")
+    def index() -> str:
+        return str(g.get("started", False))
+
+    client = app.test_client()
+    assert client.get("/").data == b"False"  # the startup context's g is not the request's
+    assert client.get("/").data == b"False"
+    assert seen == [__name__]

@@ -221,13 +221,16 @@ class Pipeline:
         self._frozen = True
 
     def _start(self) -> None:
-        """Freeze, then run the startup hooks once per process (concurrent first requests wait)."""
+        """Freeze, then run the startup hooks once per process, in an application context (concurrent first requests wait)."""
         with self._startup_lock:
             if self._started:
                 return
             self.freeze()
-            for func in self.startup_funcs:
-                func()
+            if self.startup_funcs:
+                app: App = self  # type: ignore[assignment]
+                with app.app_context():
+                    for func in self.startup_funcs:
+                        func()
             self._started = True
 
     # -- the WSGI call ---------------------------------------------------------------
