@@ -676,3 +676,26 @@ def test_bare_response_called_as_wsgi_app_uses_file_wrapper(root: Path) -> None:
 def test_send_file_outside_request_raises(root: Path) -> None:
     with pytest.raises(RuntimeError):
         send_file(str(root / "static" / "data.bin"))
+
+
+def test_static_answers_follow_a_changed_file(tmp_path: Path) -> None:
+    # The per-name and per-version caches of the static path never serve stale metadata.
+    (tmp_path / "static").mkdir()
+    target = tmp_path / "static" / "site.css"
+    target.write_bytes(b"a{}")
+    os.utime(target, (1_700_000_000, 1_700_000_000))
+    app = App(__name__, root_path=str(tmp_path))
+    client = app.test_client()
+    first = client.get("/static/site.css")
+    assert first.data == b"a{}" and first.header("Content-Length") == "3"
+    target.write_bytes(b"body{color:red}")
+    os.utime(target, (1_700_000_100, 1_700_000_100))
+    second = client.get("/static/site.css", headers={"If-None-Match": first.header("ETag") or ""})
+    assert second.status_code == 200
+    assert second.data == b"body{color:red}"
+    assert second.header("ETag") != first.header("ETag")
+    assert second.header("Last-Modified") == "Tue, 14 Nov 2023 22:15:00 GMT"
+    (tmp_path / "static" / "site.css.gz").write_bytes(b"gz")
+    third = client.get("/static/site.css", headers={"Accept-Encoding": "gzip"})
+    assert third.header("Content-Encoding") == "gzip" and third.header("Vary") == "Accept-Encoding"
+    assert third.data == b"gz"

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sluice.ctx import _cv_request
+from sluice.ctx import _request_ctx
 from sluice.ctx import current_app
 from sluice.ctx import request
 from sluice.errors import NotFound
@@ -269,13 +270,46 @@ def _send(
     cache_control: str | None = None,
 ) -> Response:
     """The body of :func:`send_file`; ``variant`` is ``(coding, path)`` of a precompressed file to send."""
+    if isinstance(etag, str):
+        check_value("ETag", etag)
+    named = None
+    if file is None and mimetype is None and download_name is None and not as_attachment:
+        # PERF: the headers a path's name decides (type, disposition,
+        # coding, Vary) are the same at every request for it.
+        named = _named_headers.get((path, variant, vary))
+    if named is not None:
+        mimetype, cached_headers = named
+        headers = list(cached_headers)
+    else:
+        mimetype, headers = _headers_for_name(path, mimetype, as_attachment, download_name, variant, vary, file is None)
+    return _send_with(file, path, mimetype, headers, conditional, etag, last_modified, max_age, variant, cache_control)
+
+
+# (path, variant, vary) -> (mimetype, headers) of a file sent by path with the defaults.
+_named_headers: dict[tuple[str | None, tuple[str, str] | None, bool], tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _headers_for_name(
+    path: str | None,
+    mimetype: str | None,
+    as_attachment: bool,
+    download_name: str | None,
+    variant: tuple[str, str] | None,
+    vary: bool,
+    cacheable: bool,
+) -> tuple[str, list[tuple[str, str]]]:
+    """The Content-Type and the headers the file's name decides; kept in :data:`_named_headers` when ``cacheable``.
+
+    Raises:
+        TypeError: no name to guess a type from, or an attachment without a name.
+    """
+    key = (path, variant, vary)
+    defaults = cacheable and mimetype is None and download_name is None and not as_attachment
     if download_name is None and path is not None:
         download_name = os.path.basename(path)
     headers: list[tuple[str, str]] = []
     if mimetype is not None:
         check_value("Content-Type", mimetype)
-    if isinstance(etag, str):
-        check_value("ETag", etag)
     if mimetype is None:
         if download_name is None:
             raise TypeError(
@@ -295,7 +329,26 @@ def _send(
         headers.append(("Content-Encoding", variant[0]))
     if vary:
         headers.append(("Vary", "Accept-Encoding"))
+    if defaults:
+        if len(_named_headers) > 4096:
+            _named_headers.clear()
+        _named_headers[key] = (mimetype, tuple(headers))
+    return mimetype, headers
 
+
+def _send_with(
+    file: IO[bytes] | None,
+    path: str | None,
+    mimetype: str,
+    headers: list[tuple[str, str]],
+    conditional: bool,
+    etag: bool | str,
+    last_modified: datetime | int | float | None,
+    max_age: MaxAge,
+    variant: tuple[str, str] | None,
+    cache_control: str | None,
+) -> Response:
+    """Open the file (or its variant) and answer it, or answer with X-Sendfile."""
     source = variant[1] if variant is not None else path
     config = current_app.config
     if source is not None and config.get("USE_X_SENDFILE", False):
@@ -337,8 +390,7 @@ def _respond(
     if isinstance(etag, str):
         tag = etag if etag.startswith(('"', 'W/"')) else f'"{etag}"'
     elif etag and path is not None and mtime is not None:
-        check = zlib.adler32(path.encode("utf-8", "surrogateescape")) & 0xFFFFFFFF
-        tag = f'"{int(mtime * 1e6):x}-{size:x}-{check:x}"'
+        tag = _file_tag(path, mtime, size)
     if tag is not None:
         headers.append(("ETag", tag))
     if modified is not None:
@@ -391,6 +443,13 @@ def _respond(
             return _response(FileBody(file, parts), 206, headers, None, content_type)
     headers.append(("Content-Length", str(size)))
     return _response(FileBody(file, [(start, size)]), 200, headers, mimetype)
+
+
+@lru_cache(maxsize=1024)
+def _file_tag(path: str, mtime: float, size: int | None) -> str:
+    """The ETag of a file: its modification time, size and a checksum of its path."""
+    check = zlib.adler32(path.encode("utf-8", "surrogateescape")) & 0xFFFFFFFF
+    return f'"{int(mtime * 1e6):x}-{(size or 0):x}-{check:x}"'
 
 
 def _extent(file: IO[bytes]) -> tuple[int, int | None, float | None]:
@@ -610,6 +669,8 @@ class StaticView:
     def __init__(self, folder_getter: Callable[[], str | None]) -> None:
         self.folder_getter = folder_getter
         self.__name__ = "static"
+        # (root_path, folder) -> the joined path, for the last pair seen.
+        self._joined: tuple[str, str, str] = ("", "", "")
 
     def folder(self) -> str:
         """The static folder's path.
@@ -617,10 +678,16 @@ class StaticView:
         Raises:
             NotFound: no static folder is configured.
         """
+        return self._folder(current_app.root_path)
+
+    def _folder(self, root_path: str) -> str:
         folder = self.folder_getter()
         if folder is None:
             raise NotFound()
-        return os.path.join(current_app.root_path, folder)
+        joined = self._joined
+        if joined[0] != root_path or joined[1] != folder:
+            joined = self._joined = (root_path, folder, os.path.join(root_path, folder))
+        return joined[2]
 
     def __call__(self, filename: str) -> Response:
         """Serve ``filename`` from the static folder.
@@ -628,9 +695,11 @@ class StaticView:
         Raises:
             NotFound: as :func:`send_from_directory`.
         """
-        root = self.folder()
-        full = _checked_path(root, filename)
-        config = current_app.config
+        ctx = _request_ctx()
+        app: Any = ctx.app
+        full = _checked_path(self._folder(app.root_path), filename)
+        request = ctx.request
+        config = app.config
         max_age = config.get("SEND_FILE_MAX_AGE_DEFAULT", None)
         cache_control = None
         if config.get("STATIC_URL_VERSIONING", False):
