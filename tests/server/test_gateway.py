@@ -409,12 +409,16 @@ class RecordingTransport:
         self.sent = b""
         self.sendfile_calls: list[tuple[int, int]] = []
         self.incoming = list(incoming or [])
+        # ("send", more) and ("sendfile",) in the order the gateway called them.
+        self.calls: list[tuple[object, ...]] = []
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, more: bool = False) -> None:
         self.sent += data
+        self.calls.append(("send", more))
 
     def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
         self.sendfile_calls.append((offset, count))
+        self.calls.append(("sendfile",))
         file.seek(offset)
         self.sent += file.read(count)
         return count
@@ -478,6 +482,23 @@ def test_file_wrapper_head_request_sends_no_file(tmp_path: Path) -> None:
     transport, _ = _run_app(app, b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
     assert transport.sendfile_calls == []
     assert transport.sent.endswith(b"\r\n\r\n")
+
+
+def test_file_wrapper_head_is_sent_with_more_before_sendfile(tmp_path: Path) -> None:
+    # The head asks the transport to hold it for the file bytes (MSG_MORE on
+    # sluice's server), so a small file leaves in one packet with its head;
+    # a HEAD answer, with nothing after it, is sent at once.
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return environ["wsgi.file_wrapper"](open(path, "rb"))
+
+    transport, _ = _run_app(app)
+    assert transport.calls[:2] == [("send", True), ("sendfile",)]
+    head_only, _ = _run_app(app, b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert head_only.calls == [("send", False)]
 
 
 def test_file_wrapper_non_file_iterated_in_blocks() -> None:
@@ -579,7 +600,7 @@ def test_head_and_first_chunk_sent_in_one_write() -> None:
     sends: list[bytes] = []
 
     class Counting(RecordingTransport):
-        def send(self, data: bytes) -> None:
+        def send(self, data: bytes, more: bool = False) -> None:
             sends.append(data)
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:

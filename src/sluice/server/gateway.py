@@ -75,8 +75,12 @@ _FILE_BLOCK = 65536
 class Transport(Protocol):
     """What the gateway needs from the worker's connection."""
 
-    def send(self, data: bytes) -> None:
-        """Send all of ``data`` or raise ``OSError`` (client gone, timeout)."""
+    def send(self, data: bytes, more: bool = False) -> None:
+        """Send all of ``data`` or raise ``OSError`` (client gone, timeout).
+
+        ``more``: more bytes follow at once (the head before a ``sendfile``);
+        a transport may use it to send both in one packet.
+        """
 
     def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
         """Send ``count`` bytes of ``file`` from ``offset``; return bytes sent."""
@@ -768,9 +772,11 @@ class Exchange:
             count = min(self._app_length, remaining)
         else:
             count = remaining
-        self.transport.send(self._head(count))
+        head = self._head(count)  # decides no_body (HEAD, 304...)
         if self.no_body or count == 0:
+            self.transport.send(head)
             return True
+        self.transport.send(head, more=True)
         sent = self.transport.sendfile(file, offset, count)
         self.bytes_sent += sent
         file.seek(offset + sent)
@@ -794,9 +800,11 @@ class Exchange:
         total = sum(len(part) if isinstance(part, bytes) else part[1] for part in parts)
         if self._app_length is not None and self._app_length != total:
             return False
-        self.transport.send(self._head(total))
+        head = self._head(total)  # decides no_body (HEAD, 304...)
         if self.no_body:
+            self.transport.send(head)
             return True
+        self.transport.send(head, more=True)
         for part in parts:
             if isinstance(part, bytes):
                 self.transport.send(part)

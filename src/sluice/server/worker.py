@@ -62,6 +62,9 @@ _LINGER_SECONDS = 2.0
 _ACCEPT_BATCH = 64
 _ACCEPT_PAUSE = 0.5
 
+# Linux: hold a head for the sendfile that follows (0 where it does not exist).
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)
+
 
 class Timeouts:
     """The timeouts a worker enforces, in seconds.
@@ -141,11 +144,19 @@ class _Conn:
 
     # -- the gateway's Transport ---------------------------------------------
 
-    def send(self, data: bytes) -> None:
-        """Send all of ``data``, waiting for the client up to the write timeout."""
+    def send(self, data: bytes, more: bool = False) -> None:
+        """Send all of ``data``, waiting for the client up to the write timeout.
+
+        Args:
+            data: the bytes.
+            more: more bytes follow at once (a head before ``sendfile``):
+                the kernel may hold them to fill one segment with what
+                follows (``MSG_MORE``), so a small file goes out in one
+                packet with its head.
+        """
         sock = self.sock
         try:
-            sent = sock.send(data)
+            sent = sock.send(data, _MSG_MORE if more else 0)
         except BlockingIOError:
             sent = 0
         if sent == len(data):
