@@ -418,7 +418,18 @@ def test_helpers_url_for_redirect_jsonify_after_this_request() -> None:
     assert c.get("/go").location == "http://localhost/users/5"
     assert c.get("/go", follow_redirects=True).get_json()["id"] == 5
     with app.app_context():
-        assert url_for("user", user_id=9) == "/users/9"
+        # Outside a request, as Flask: absolute from SERVER_NAME, else an error that says so.
+        with pytest.raises(RuntimeError, match="SERVER_NAME"):
+            url_for("user", user_id=9)
+        app.config.update(SERVER_NAME="example.com", APPLICATION_ROOT="/app/", PREFERRED_URL_SCHEME="https")
+        assert url_for("user", user_id=9) == "https://example.com/app/users/9"
+        assert url_for("user", user_id=9, _scheme="http") == "http://example.com/app/users/9"
+        assert url_for("user", user_id=9, _external=False) == "/app/users/9"
+    with app.test_request_context():
+        assert url_for("user", user_id=9, _scheme="https", _external=True) == "https://localhost/users/9"
+        assert url_for("user", user_id=9, _scheme="https") == "https://localhost/users/9"
+        with pytest.raises(ValueError, match="_scheme"):
+            url_for("user", user_id=9, _scheme="https", _external=False)
     with pytest.raises(ValueError, match="redirect code"):
         redirect("/", 200)
     with pytest.raises(RuntimeError, match="only while a request"):

@@ -14,6 +14,7 @@ from sluice.sessions import NullSession
 from sluice.sessions import Session
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.signing import Signer
+from sluice.wrappers.datastructures import Headers
 
 
 class FakeApp:
@@ -30,6 +31,7 @@ class FakeResponse:
     def __init__(self) -> None:
         self.set: list[tuple[str, str, dict[str, Any]]] = []
         self.deleted: list[tuple[str, dict[str, Any]]] = []
+        self.headers = Headers()
 
     def set_cookie(self, key: str, value: str, **kwargs: Any) -> None:
         self.set.append((key, value, kwargs))
@@ -145,3 +147,24 @@ def test_session_large_cookie_logs_warning(caplog: pytest.LogCaptureFixture, mon
     response = FakeResponse()
     IFACE.save_session(app, _modified({"blob": "x" * 5000}), response)
     assert "browsers drop cookies over 4093 bytes" in caplog.text
+
+
+def test_session_read_or_written_varies_on_cookie() -> None:
+    # A page that depends on the session must not be shared by caches between clients.
+    app = FakeApp()
+    session = Session({"user": 1})
+    assert session["user"] == 1
+    response = FakeResponse()
+    response.headers.set("Vary", "Accept-Encoding")
+    IFACE.save_session(app, session, response)  # type: ignore[arg-type]
+    assert response.headers.get("Vary") == "Accept-Encoding, Cookie"
+    IFACE.save_session(app, session, response)  # type: ignore[arg-type]
+    assert response.headers.get("Vary") == "Accept-Encoding, Cookie"
+    untouched = FakeResponse()
+    IFACE.save_session(app, Session({"user": 1}), untouched)  # type: ignore[arg-type]
+    assert untouched.headers.get("Vary") is None
+    written = FakeResponse()
+    fresh = Session(new=True)
+    fresh["x"] = 1
+    IFACE.save_session(app, fresh, written)  # type: ignore[arg-type]
+    assert written.headers.get("Vary") == "Cookie" and written.set

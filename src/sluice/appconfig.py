@@ -27,8 +27,14 @@ DEFAULTS: dict[str, Any] = {
     "TESTING": False,
     "PROPAGATE_EXCEPTIONS": None,
     "SECRET_KEY": None,
+    # url_for outside a request builds PREFERRED_URL_SCHEME://SERVER_NAME
+    # APPLICATION_ROOT/path (as Flask).
+    "SERVER_NAME": None,
+    "APPLICATION_ROOT": "/",
+    "PREFERRED_URL_SCHEME": "http",
     "SECRET_KEY_FALLBACKS": [],
-    "JSON_SORT_KEYS": False,
+    # JSON object keys sorted, as Flask 3 always does (False keeps insertion order).
+    "JSON_SORT_KEYS": True,
     # Request body limits, as Flask names them (None: no limit); read when
     # the app starts serving.
     "MAX_CONTENT_LENGTH": None,

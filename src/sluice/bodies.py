@@ -14,13 +14,21 @@ The encoding of plain return values lives here too (:func:`encode_plain`,
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import json
+from datetime import date
+from datetime import datetime
+from datetime import timezone
+from decimal import Decimal
+from uuid import UUID
 from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
 
 from sluice import signals
 from sluice.ctx import RequestContext
+from sluice.wrappers.http import http_date
 from sluice.wrappers.response import ClosingIterator
 from sluice.wrappers.response import Response
 from sluice.wrappers.response import _content_type_for
@@ -30,14 +38,44 @@ _response_closed = signals.response_closed
 JSON_TYPE = _content_type_for("application/json")
 
 
+def json_default(value: Any) -> Any:
+    """What JSON gets for a value it has no type for, as Flask's encoder gives it.
+
+    A ``date`` or ``datetime`` is an HTTP date (a naive one taken as UTC), a
+    ``Decimal`` or ``UUID`` its string, a dataclass its fields, an object with
+    ``__html__`` that markup.
+
+    Raises:
+        TypeError: any other value; the message names its type.
+    """
+    if isinstance(value, date):
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+            return http_date(int(moment.timestamp()))
+        return http_date(calendar.timegm(value.timetuple()))
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return str(html())
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def json_text(value: Any, config: Mapping[str, Any]) -> str:
-    """``value`` as compact JSON, keys sorted when ``config["JSON_SORT_KEYS"]`` is true.
+    """``value`` as compact JSON, keys sorted unless ``config["JSON_SORT_KEYS"]`` is false.
+
+    Dates, decimals, UUIDs, dataclasses and markup are encoded as
+    :func:`json_default` says.
 
     Raises:
         TypeError: a value JSON cannot encode.
         ValueError: a circular reference.
     """
-    return json.dumps(value, sort_keys=config.get("JSON_SORT_KEYS", False), separators=(",", ":"))
+    return json.dumps(
+        value, sort_keys=config.get("JSON_SORT_KEYS", True), separators=(",", ":"), default=json_default
+    )
 
 
 def encode_plain(rv: Any, config: Mapping[str, Any]) -> tuple[bytes, str] | None:

@@ -12,6 +12,7 @@ import json
 from functools import lru_cache
 from html import escape
 from http import HTTPStatus
+from typing import Any
 from typing import NoReturn
 
 
@@ -100,11 +101,23 @@ class HTTPError(SluiceError):
 
     code = 500
     description = "The server could not complete the request."
+    #: A response to send as it is instead of the error page (``abort(response)``).
+    response: Any = None
 
-    def __init__(self, description: str | None = None, headers: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        description: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
+        response: Any = None,
+    ) -> None:
         if description is not None:
             self.description = description
         self.headers = list(headers or [])
+        if response is not None:
+            self.response = response
+            code = getattr(response, "status_code", None)
+            if isinstance(code, int):
+                self.code = code
         super().__init__(f"{self.code} {self.name}: {self.description}")
 
     @property
@@ -120,6 +133,33 @@ class HTTPError(SluiceError):
     def get_headers(self) -> list[tuple[str, str]]:
         """Return the headers the error response carries (without Content-Type)."""
         return list(self.headers)
+
+    def get_response(self, environ: dict[str, Any] | None = None) -> Any:
+        """The response this error is answered with: ``response`` if given, else its page.
+
+        Args:
+            environ: the request's environ (its ``Accept`` decides HTML or
+                JSON); default the current request's, if any.
+
+        Returns:
+            A :class:`sluice.Response`.
+        """
+        if self.response is not None:
+            return self.response
+        from sluice.wrappers.request import Request
+        from sluice.wrappers.response import Response
+
+        if environ is None:
+            from sluice.ctx import _cv_request
+
+            ctx = _cv_request.get(None)
+            environ = ctx.request.environ if ctx is not None else None
+        prefers_json = Request(environ).prefers_json if environ is not None else False
+        body, content_type = self.get_body(prefers_json=prefers_json)
+        response = Response(body, status=self.code, content_type=content_type)
+        for name, value in self.get_headers():
+            response.headers.add(name, value)
+        return response
 
     def get_body(self, prefers_json: bool = False) -> tuple[bytes, str]:
         """Return the body bytes and their content type.
@@ -366,16 +406,25 @@ HTTP_ERRORS: dict[int, type[HTTPError]] = {
 }
 
 
-def abort(code: int, description: str | None = None) -> NoReturn:
-    """Raise the :class:`HTTPError` for ``code``.
+def abort(code: int | Any, description: str | None = None, **kwargs: Any) -> NoReturn:
+    """Raise the :class:`HTTPError` for ``code``, or one that sends a given response.
+
+    Args:
+        code: an error status, or a response (``abort(make_response(...))``)
+            to send as it is.
+        description: replaces the error's default sentence.
+        **kwargs: passed to the error class, e.g. ``valid_methods=["GET"]``
+            for 405 or ``headers=[...]``.
 
     Raises:
         HTTPError: always; the subclass for ``code``.
         LookupError: ``code`` is not an error status sluice knows (use a
             subclass of HTTPError for others).
     """
+    if not isinstance(code, int):
+        raise HTTPError(description=description, response=code)
     try:
         cls = HTTP_ERRORS[code]
     except KeyError:
         raise LookupError(f"no HTTPError for status {code}; subclass HTTPError with code = {code}") from None
-    raise cls(description=description)
+    raise cls(description=description, **kwargs)

@@ -16,23 +16,40 @@ from sluice.wrappers.response import Response
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = None, _method: str | None = None, **values: Any) -> str:
+def url_for(
+    endpoint: str,
+    *,
+    _external: bool | None = None,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    **values: Any,
+) -> str:
     """Build the URL of ``endpoint``; unknown values become the query string.
+
+    In a request the URL is relative to the host (below the app's
+    ``SCRIPT_NAME``) unless ``_external``; outside a request (an app
+    context, a command) it is absolute, from ``SERVER_NAME``,
+    ``APPLICATION_ROOT`` and ``PREFERRED_URL_SCHEME``, as Flask builds it.
 
     Args:
         endpoint: the endpoint name (a view function's name by default);
             ``.view`` means ``view`` of the current request's blueprint.
-        _external: return an absolute URL with scheme and host.
+        _external: return an absolute URL with scheme and host (default:
+            only outside a request, or with ``_scheme``).
         _anchor: a fragment to append (``#...``).
         _method: choose the rule that accepts this method.
+        _scheme: the scheme of an absolute URL (needs ``_external``).
         **values: the URL variables, then query arguments.
 
     Returns:
-        The path (prefixed with the app's SCRIPT_NAME) or the absolute URL.
+        The path or the absolute URL.
 
     Raises:
         BuildError: no rule of ``endpoint`` can be built from ``values``.
-        RuntimeError: outside an application context.
+        ValueError: ``_scheme`` with ``_external=False``.
+        RuntimeError: outside an application context, or outside a request
+            without ``SERVER_NAME`` configured.
     """
     ctx = _cv_request.get(None)
     if endpoint.startswith("."):
@@ -40,20 +57,38 @@ def url_for(endpoint: str, *, _external: bool = False, _anchor: str | None = Non
         blueprint = ctx.request.blueprint if ctx is not None else None
         endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
     app = current_app
+    config = app.config
+    if _scheme is not None and _external is False:
+        raise ValueError("url_for(_scheme=...) builds an absolute URL: it cannot be used with _external=False")
+    if ctx is None:
+        server_name = config.get("SERVER_NAME")
+        if not server_name:
+            raise RuntimeError(
+                "url_for() outside a request needs config['SERVER_NAME'] (e.g. 'example.com') to build "
+                "an absolute URL; set it, and APPLICATION_ROOT and PREFERRED_URL_SCHEME as needed"
+            )
+        if _external is None:
+            _external = True
+        scheme = _scheme or config.get("PREFERRED_URL_SCHEME") or "http"
+        host = server_name
+        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
+    else:
+        if _external is None:
+            _external = _scheme is not None
+        request = ctx.request
+        scheme = _scheme or request.scheme
+        host = request.host
+        root = request.script_root
     app.inject_url_defaults(endpoint, values)
-    if app.config.get("STATIC_URL_VERSIONING", False) and endpoint.endswith("static") and "v" not in values:
+    if config.get("STATIC_URL_VERSIONING", False) and endpoint.endswith("static") and "v" not in values:
         from sluice.files import static_url_version
 
         version = static_url_version(app, endpoint, values)
         if version is not None:
             values["v"] = version
     path = app.url_map.build(endpoint, values, method=_method, anchor=_anchor)
-    if ctx is None:
-        return str(path)
-    request = ctx.request
-    root = request.script_root
     if _external:
-        return f"{request.scheme}://{request.host}{root}{path}"
+        return f"{scheme}://{host}{root}{path}"
     return f"{root}{path}"
 
 

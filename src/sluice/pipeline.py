@@ -465,6 +465,9 @@ class Pipeline:
             return response
 
     def _error_response(self, error: HTTPError) -> Response:
+        if error.response is not None:
+            given: Response = error.response if isinstance(error.response, Response) else self.make_response(error.response)
+            return given
         request = _cv_request.get().request
         body, content_type = error.get_body(prefers_json=request.prefers_json)
         response = self.response_class(body, status=error.code, content_type=content_type)

@@ -170,9 +170,14 @@ class SignedCookieSessionInterface:
         path = config["SESSION_COOKIE_PATH"]
         if isinstance(session, NullSession):
             return
+        if session.accessed:
+            # The page depends on the session (even an empty one): a shared
+            # cache must not give it to a client with another cookie.
+            vary_on_cookie(response)
         if not session:
             if session.modified and not session.new:
                 response.delete_cookie(name, path=path, domain=domain)
+                vary_on_cookie(response)
             return
         refresh = session.permanent and config["SESSION_REFRESH_EACH_REQUEST"]
         if not (session.modified or refresh):
@@ -193,6 +198,7 @@ class SignedCookieSessionInterface:
         expires = None
         if session.permanent:
             expires = datetime.now(timezone.utc) + _timedelta(config["PERMANENT_SESSION_LIFETIME"])
+        vary_on_cookie(response)
         response.set_cookie(
             name,
             value,
@@ -203,6 +209,18 @@ class SignedCookieSessionInterface:
             httponly=config["SESSION_COOKIE_HTTPONLY"],
             samesite=config["SESSION_COOKIE_SAMESITE"],
         )
+
+
+def vary_on_cookie(response: Any) -> None:
+    """Add ``Cookie`` to the response's ``Vary`` header, once."""
+    headers = response.headers
+    existing = headers.get("Vary")
+    if not existing:
+        headers.set("Vary", "Cookie")
+        return
+    names = {item.strip().lower() for item in existing.split(",")}
+    if "cookie" not in names and "*" not in names:
+        headers.set("Vary", f"{existing}, Cookie")
 
 
 def _timedelta(value: timedelta | int | float) -> timedelta:
