@@ -156,15 +156,15 @@ def test_session_read_or_written_varies_on_cookie() -> None:
     assert session["user"] == 1
     response = FakeResponse()
     response.headers.set("Vary", "Accept-Encoding")
-    IFACE.save_session(app, session, response)  # type: ignore[arg-type]
+    IFACE.save_session(app, session, response)
     assert response.headers.get("Vary") == "Accept-Encoding, Cookie"
-    IFACE.save_session(app, session, response)  # type: ignore[arg-type]
+    IFACE.save_session(app, session, response)
     assert response.headers.get("Vary") == "Accept-Encoding, Cookie"
     untouched = FakeResponse()
-    IFACE.save_session(app, Session({"user": 1}), untouched)  # type: ignore[arg-type]
+    IFACE.save_session(app, Session({"user": 1}), untouched)
     assert untouched.headers.get("Vary") is None
     written = FakeResponse()
     fresh = Session(new=True)
     fresh["x"] = 1
-    IFACE.save_session(app, fresh, written)  # type: ignore[arg-type]
+    IFACE.save_session(app, fresh, written)
     assert written.headers.get("Vary") == "Cookie" and written.set
