@@ -391,3 +391,18 @@ def test_startup_hooks_run_once_in_an_application_context() -> None:
     assert client.get("/").data == b"False"  # the startup context's g is not the request's
     assert client.get("/").data == b"False"
     assert seen == [__name__]
+
+
+def test_redirect_encodes_the_location_and_has_a_small_page() -> None:
+    from sluice import redirect
+
+    app = App(__name__)
+    with app.test_request_context():
+        response = redirect("/caf\u00e9?a=1&b=<2>#top", 301)
+        assert response.status_code == 301
+        assert response.headers.get("Location") == "/caf%C3%A9?a=1&b=%3C2%3E#top"
+        assert response.headers.get("Content-Type") == "text/html; charset=utf-8"
+        page = response.get_data()
+        assert b'<a href="/caf%C3%A9?a=1&amp;b=%3C2%3E#top">' in page
+        already = redirect("/x%20y?q=%3D")
+        assert already.headers.get("Location") == "/x%20y?q=%3D"

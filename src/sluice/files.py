@@ -39,6 +39,7 @@ from sluice.ctx import _request_ctx
 from sluice.ctx import current_app
 from sluice.ctx import request
 from sluice.errors import NotFound
+from sluice.errors import RangeNotSatisfiable
 from sluice.wrappers.datastructures import Headers
 from sluice.wrappers.datastructures import check_value
 from sluice.wrappers.filebody import FileBody
@@ -418,15 +419,21 @@ def _respond(
     if size is None:
         # An unseekable file: streamed to its end, no length, no ranges.
         return _response(FileBody(file, [(start, 1 << 62)]), 200, headers, mimetype)
-    headers.append(("Accept-Ranges", "bytes"))
+    if conditional:
+        # Ranges are answered only for conditional sends (as Flask), so only they advertise them.
+        headers.append(("Accept-Ranges", "bytes"))
     ranges = None
     range_header = environ.get("HTTP_RANGE")
     if conditional and range_header and method in ("GET", "HEAD") and _if_range_holds(environ, tag, modified):
         ranges = parse_ranges(range_header, size)
     if ranges is not None and not ranges:
         file.close()
-        headers.append(("Content-Range", f"bytes */{size}"))
-        return _text(416, headers, f"Range Not Satisfiable: the file is {size} bytes; ask for a range inside it.\n")
+        # An error like any other (its page, errorhandler(416)), with the
+        # Content-Range RFC 9110 §15.5.17 asks for.
+        raise RangeNotSatisfiable(
+            description=f"The file is {size} bytes; ask for a range inside it.",
+            headers=[("Content-Range", f"bytes */{size}")],
+        )
     if method == "HEAD":
         file.close()
     if ranges and len(ranges) == 1 and ranges[0] != (0, size):

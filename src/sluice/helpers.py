@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 from typing import TypeVar
+from urllib.parse import quote
 
 from sluice.bodies import json_text
 from sluice.ctx import _active_app_ctx
@@ -100,9 +102,21 @@ def redirect(location: str, code: int = 302) -> Response:
     """
     if code not in (301, 302, 303, 307, 308):
         raise ValueError(f"redirect code must be 301, 302, 303, 307 or 308, not {code}")
-    response = Response("", status=code)
-    response.headers.set("Location", location)
+    # An IRI becomes a URI (RFC 3987 §3.1): non-ASCII and characters not
+    # allowed in a URI are percent-encoded as UTF-8; escapes stay as they are.
+    uri = quote(location, safe=_URI_SAFE)
+    shown = html.escape(uri)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting</title>\n"
+        f'<h1>Redirecting</h1>\n<p>This page moved to <a href="{shown}">{shown}</a>.</p>\n'
+    )
+    response = Response(body, status=code)
+    response.headers.set("Location", uri)
     return response
+
+
+# What a Location keeps as is: RFC 3986 reserved and unreserved characters, and "%".
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 
 
 def jsonify(*args: Any, **kwargs: Any) -> Response:
