@@ -406,3 +406,73 @@ def test_redirect_encodes_the_location_and_has_a_small_page() -> None:
         assert b'<a href="/caf%C3%A9?a=1&amp;b=%3C2%3E#top">' in page
         already = redirect("/x%20y?q=%3D")
         assert already.headers.get("Location") == "/x%20y?q=%3D"
+
+
+def test_copy_current_request_context_runs_in_another_thread() -> None:
+    import threading
+
+    from sluice import copy_current_request_context
+    from sluice import g
+    from sluice import request
+
+    app = App(__name__)
+    app.secret_key = "k" * 32
+    seen: dict[str, object] = {}
+    torn: list[object] = []
+    app.teardown_request(torn.append)
+
+    @app.get("/work")
+    def work() -> str:
+        from sluice import session
+
+        session["user"] = "ann"
+        g.mine = "view"
+
+        @copy_current_request_context
+        def job() -> None:
+            seen["path"] = request.path
+            seen["user"] = session.get("user")
+            seen["g"] = g.get("mine")
+
+        thread = threading.Thread(target=job)
+        thread.start()
+        thread.join(5)
+        return "ok"
+
+    assert app.test_client().get("/work").data == b"ok"
+    assert seen == {"path": "/work", "user": "ann", "g": None}  # same request and session, its own g
+    assert torn == [None, None]  # the copy's teardown, then the request's
+    with pytest.raises(RuntimeError, match="active request context"):
+        copy_current_request_context(lambda: None)
+
+
+def test_get_template_attribute_calls_a_macro(tmp_path: Path) -> None:
+    from sluice import get_template_attribute
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "macros.html").write_text("{% macro hello(name) %}Hi {{ name }}!{% endmacro %}")
+    app = App(__name__, root_path=str(tmp_path))
+    with app.app_context():
+        hello = get_template_attribute("macros.html", "hello")
+        assert str(hello("<b>")) == "Hi &lt;b&gt;!"
+
+
+def test_app_json_provider_and_flask_attributes() -> None:
+    import datetime
+    import logging
+
+    from sluice import json as sluice_json
+
+    app = App(__name__)
+    assert app.name == __name__ and app.logger is logging.getLogger(__name__)
+    assert app.extensions == {} and app.has_static_folder
+    assert app.permanent_session_lifetime == datetime.timedelta(days=31)
+    assert app.json.dumps({"b": 1, "a": datetime.date(2024, 1, 2)}) == '{"a":"Tue, 02 Jan 2024 00:00:00 GMT","b":1}'
+    app.json.sort_keys = False
+    assert app.config["JSON_SORT_KEYS"] is False
+    with app.app_context():
+        assert sluice_json.dumps({"b": 1, "a": 2}) == '{"b":1,"a":2}'
+    assert sluice_json.loads(b'{"x": [1]}') == {"x": [1]}
+    assert sluice_json.dumps({"b": 1, "a": 2}) == '{"a":2,"b":1}'
+    assert app.url_map.is_endpoint_expecting("static", "filename")
+    assert not app.url_map.is_endpoint_expecting("static", "lang")

@@ -1962,11 +1962,7 @@ def _(fw: Any, root: Path) -> object:
     return seen(app.test_client().get("/de/about"))
 
 
-@case(
-    "app_url_defaults_is_endpoint_expecting",
-    sluice_gap="app.url_map has no is_endpoint_expecting(endpoint, name), which the url_defaults pattern of "
-    "Flask's docs calls: Flask 200 b'/fr/|/plain', sluice 500 (AttributeError)",
-)
+@case("app_url_defaults_is_endpoint_expecting")
 def _(fw: Any, root: Path) -> object:
     app = make_app(fw, root)
 
@@ -2313,12 +2309,7 @@ def _(fw: Any, root: Path) -> object:
     return [app.root_path, app.instance_path, package.root_path, package.instance_path, app.import_name]
 
 
-@case(
-    "app_attributes",
-    sluice_gap="App lacks Flask attributes apps use: app.name ('tests.test_flask_parity'), app.logger (a logger "
-    "named app.name), app.extensions ({}), app.json (sort_keys True), app.permanent_session_lifetime "
-    "(timedelta(days=31)), app.has_static_folder (True); each is an AttributeError in sluice",
-)
+@case("app_attributes")
 def _(fw: Any, root: Path) -> object:
     app = make_app(fw, root)
     reads: list[Callable[[], object]] = [
@@ -2474,14 +2465,7 @@ def _(fw: Any, root: Path) -> object:
     return [name for name in FLASK_NAMES if hasattr(fw, name)]
 
 
-@case(
-    "module_names_missing",
-    sluice_gap="'from sluice import X' fails for these names 'from flask import X' gives: "
-    "copy_current_request_context, get_template_attribute, json (flask.json: dumps, loads, jsonify) and the "
-    "signals appcontext_popped, appcontext_pushed, appcontext_tearing_down, before_render_template, "
-    "got_request_exception, message_flashed, request_finished, request_started, request_tearing_down, "
-    "template_rendered (sluice has them in sluice.signals only)",
-)
+@case("module_names_missing")
 def _(fw: Any, root: Path) -> object:
     return [name for name in FLASK_NAMES_MISSING if hasattr(fw, name)]
 
@@ -2551,12 +2535,7 @@ def _(fw: Any, root: Path) -> object:
     return seen(client.get("/r/1?a=1&a=2&n=7", headers=REQUEST_HEADERS), "json")
 
 
-@case(
-    "request_attributes_werkzeug",
-    sluice_gap="Request lacks Werkzeug attributes Flask apps read: url_rule, blueprints, referrer, user_agent, "
-    "authorization, accept_languages, access_route, host_url, root_path, origin, if_none_match, "
-    "if_modified_since, range, cache_control (each an AttributeError in sluice)",
-)
+@case("request_attributes_werkzeug")
 def _(fw: Any, root: Path) -> object:
     expressions = (
         "request.url_rule.rule",

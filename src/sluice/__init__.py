@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from sluice.files import send_from_directory as send_from_directory
     from sluice.flashing import flash as flash
     from sluice.flashing import get_flashed_messages as get_flashed_messages
+    from sluice import json as json
     from sluice.helpers import after_this_request as after_this_request
+    from sluice.helpers import copy_current_request_context as copy_current_request_context
+    from sluice.helpers import get_template_attribute as get_template_attribute
     from sluice.helpers import jsonify as jsonify
     from sluice.helpers import make_response as make_response
     from sluice.helpers import redirect as redirect
@@ -35,6 +38,17 @@ if TYPE_CHECKING:
     from sluice.templating import stream_template as stream_template
     from sluice.templating import stream_template_string as stream_template_string
     from sluice.uploads import secure_filename as secure_filename
+    from sluice.signals import appcontext_popped as appcontext_popped
+    from sluice.signals import appcontext_pushed as appcontext_pushed
+    from sluice.signals import appcontext_tearing_down as appcontext_tearing_down
+    from sluice.signals import before_render_template as before_render_template
+    from sluice.signals import got_request_exception as got_request_exception
+    from sluice.signals import message_flashed as message_flashed
+    from sluice.signals import request_finished as request_finished
+    from sluice.signals import request_started as request_started
+    from sluice.signals import request_tearing_down as request_tearing_down
+    from sluice.signals import response_closed as response_closed
+    from sluice.signals import template_rendered as template_rendered
     from sluice.wrappers.request import Request as Request
     from sluice.wrappers.response import Response as Response
 
@@ -58,6 +72,8 @@ _FRAMEWORK = {
     "flash": "sluice.flashing",
     "get_flashed_messages": "sluice.flashing",
     "after_this_request": "sluice.helpers",
+    "copy_current_request_context": "sluice.helpers",
+    "get_template_attribute": "sluice.helpers",
     "jsonify": "sluice.helpers",
     "make_response": "sluice.helpers",
     "redirect": "sluice.helpers",
@@ -69,11 +85,27 @@ _FRAMEWORK = {
     "stream_template_string": "sluice.templating",
     "secure_filename": "sluice.uploads",
     "Request": "sluice.wrappers.request",
+    # signals, as flask exports them
+    "appcontext_popped": "sluice.signals",
+    "appcontext_pushed": "sluice.signals",
+    "appcontext_tearing_down": "sluice.signals",
+    "before_render_template": "sluice.signals",
+    "got_request_exception": "sluice.signals",
+    "message_flashed": "sluice.signals",
+    "request_finished": "sluice.signals",
+    "request_started": "sluice.signals",
+    "request_tearing_down": "sluice.signals",
+    "response_closed": "sluice.signals",
+    "template_rendered": "sluice.signals",
     "Response": "sluice.wrappers.response",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "json":
+        json_module = importlib.import_module("sluice.json")
+        globals()["json"] = json_module
+        return json_module
     module = _FRAMEWORK.get(name)
     if module is None:
         raise AttributeError(f"module 'sluice' has no attribute {name!r}")
@@ -83,7 +115,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_FRAMEWORK})
+    return sorted({*globals(), *_FRAMEWORK, "json"})
 
 
 __version__ = "0.1.0.dev0"
@@ -107,6 +139,8 @@ __all__ = [
     "HTTPError",
     "abort",
     "after_this_request",
+    "copy_current_request_context",
+    "get_template_attribute",
     "jsonify",
     "make_response",
     "redirect",

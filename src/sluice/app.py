@@ -12,12 +12,17 @@ templates :mod:`sluice.templating`'s and commands :mod:`sluice.commands`'.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import threading
+from datetime import timedelta
+from functools import cached_property
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import IO
 from typing import Any
+from typing import TYPE_CHECKING
 from typing import TypeVar
 
 from sluice.appconfig import DEFAULTS
@@ -40,6 +45,9 @@ from sluice.templating import AppTemplating
 from sluice.testing import TestClient
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import Response
+
+if TYPE_CHECKING:
+    from sluice.json import JSONProvider
 
 __all__ = ["App", "Config"]
 
@@ -106,6 +114,8 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         self.teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]] = []
         self.startup_funcs: list[Callable[[], Any]] = []
         self.blueprints: dict[str, Any] = {}
+        #: Where extensions keep their per-app state, by name (as Flask).
+        self.extensions: dict[str, Any] = {}
         self.middleware: list[MiddlewareFactory] = list(middleware)
         self._init_pipeline()
         # PERF: without an app_context() override, a request context serves as
@@ -123,6 +133,43 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
 
     def __repr__(self) -> str:
         return f"<App {self.import_name!r}>"
+
+    @cached_property
+    def name(self) -> str:
+        """The app's name: ``import_name``, or the script's name when run as ``__main__``."""
+        if self.import_name == "__main__":
+            file = getattr(sys.modules.get("__main__"), "__file__", None)
+            if isinstance(file, str):
+                return os.path.splitext(os.path.basename(file))[0]
+            return "__main__"
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The logger named after the app (:attr:`name`), for the app's own messages."""
+        return logging.getLogger(self.name)
+
+    @cached_property
+    def json(self) -> JSONProvider:
+        """JSON with the app's settings: ``app.json.dumps``, ``loads``, ``response``, ``sort_keys``."""
+        from sluice.json import JSONProvider
+
+        return JSONProvider(self)
+
+    @property
+    def has_static_folder(self) -> bool:
+        """True when the app serves a static folder."""
+        return self.static_folder is not None
+
+    @property
+    def permanent_session_lifetime(self) -> timedelta:
+        """``config["PERMANENT_SESSION_LIFETIME"]`` as a timedelta (seconds are accepted in the config)."""
+        value = self.config["PERMANENT_SESSION_LIFETIME"]
+        return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+    @permanent_session_lifetime.setter
+    def permanent_session_lifetime(self, value: timedelta | int) -> None:
+        self.config["PERMANENT_SESSION_LIFETIME"] = value
 
     # -- configuration -----------------------------------------------------------
 

@@ -261,6 +261,19 @@ class RequestContext(_Context):
         self._session = value
         self.session_opened = True
 
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session (see ``copy_current_request_context``).
+
+        It is not active; pushing it gives it its own ``g`` unless an
+        application context of the app is active.
+        """
+        other = type(self)(self.app, self.request, self._app_context)
+        other.url_rule = self.url_rule
+        other.plan = self.plan
+        if self.session_opened:
+            other.session = self._session
+        return other
+
     def preserve(self) -> None:
         """Keep the request's ``g`` so :meth:`push_preserved` can show it after the request ended.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 from typing import Any
@@ -170,6 +171,42 @@ def after_this_request(func: F) -> F:
         raise RuntimeError("after_this_request() works only while a request is handled")
     ctx.after_request_functions += (func,)
     return func
+
+
+def copy_current_request_context(func: F) -> F:
+    """Let ``func`` run with a copy of the current request context, e.g. in another thread.
+
+    The copy shares the request and its session; calling the returned
+    function pushes the copy around ``func`` (its own ``g``; teardown hooks
+    run when it ends).
+
+    Raises:
+        RuntimeError: no request is being handled.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "copy_current_request_context() needs an active request context: use it in a view function"
+        )
+    copied = ctx.copy()
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with copied:
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable of a template, e.g. to call a macro from Python.
+
+    Raises:
+        jinja2.TemplateNotFound: no such template.
+        AttributeError: the template has no such name.
+    """
+    app: Any = current_app
+    return getattr(app.jinja_env.get_template(template_name).module, attribute)
 
 
 def stream_with_context(generator_or_function: Any) -> Any:

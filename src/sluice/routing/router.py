@@ -159,6 +159,15 @@ class Map:
         """
         return iter(self._rules if endpoint is None else self._by_endpoint.get(endpoint, []))
 
+    def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
+        """Whether a rule of ``endpoint`` has every one of ``arguments`` as a URL variable.
+
+        For ``url_defaults`` functions that add a value only where the URL
+        takes it.
+        """
+        wanted = set(arguments)
+        return any(wanted <= rule.arguments for rule in self._by_endpoint.get(endpoint, ()))
+
     def freeze(self) -> None:
         """Compile the static table and the dynamic regex; later ``add`` raises.
 
