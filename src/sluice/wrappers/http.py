@@ -14,6 +14,7 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from email.utils import formatdate
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_to_bytes
 
 # RFC 9110 §5.6.2 token; §5.6.4 quoted-string (with quoted-pair).
@@ -67,16 +68,17 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
     return main.strip().lower(), params
 
 
-class MIMEAccept:
-    """The parsed ``Accept`` header: media ranges ordered by quality, best first.
+class Accept:
+    """A parsed ``Accept``-style header: values ordered by quality, best first.
 
-    Iteration yields ``(media_range, quality)`` pairs. Entries with a
-    malformed ``q`` are skipped; those with ``q=0`` are kept (last), since
-    they mark a type as "not acceptable" (RFC 9110 §12.4.2) even when a
-    wider range would accept it.
+    Iteration yields ``(value, quality)`` pairs. Entries with a malformed or
+    out-of-range ``q`` are skipped; those with ``q=0`` are kept (last),
+    since they mark a value as "not acceptable" (RFC 9110 §12.4.2) even when
+    a wider range would accept it. Subclasses say how a value is written
+    and which offered values a range matches.
 
     Args:
-        value: the raw ``Accept`` header, or None (which accepts anything).
+        value: the raw header, or None (which accepts anything).
     """
 
     __slots__ = ("_ranges", "provided")
@@ -85,10 +87,11 @@ class MIMEAccept:
         self.provided = bool(value and value.strip())
         ranges: list[tuple[str, float]] = []
         for item in (value or "").split(","):
-            media, params = parse_options_header(item)
-            if not media:
+            normalized = self._normalize(item.partition(";")[0].strip())
+            if not normalized:
                 continue
             quality = 1.0
+            params = parse_options_header(item)[1]
             if "q" in params:
                 try:
                     quality = float(params["q"])
@@ -96,12 +99,36 @@ class MIMEAccept:
                     continue
                 if not 0.0 <= quality <= 1.0:
                     continue
-            if "/" not in media:
-                media = "*/*" if media == "*" else media + "/*"
-            ranges.append((media, quality))
+            ranges.append((normalized, quality))
         # Stable sort: equal qualities keep the client's order.
         ranges.sort(key=lambda pair: pair[1], reverse=True)
         self._ranges = ranges
+
+    @staticmethod
+    def _normalize(value: str) -> str:
+        """The form a range is kept in (empty: skip the entry)."""
+        return value
+
+    def _match(self, offered: str) -> tuple[float, int]:
+        """Return the quality and specificity of the most specific range matching ``offered``.
+
+        Specificity is -1 when no range matches; ``*`` alone matches
+        anything with specificity 0.
+        """
+        if not self.provided:
+            return 1.0, 0
+        wanted = offered.lower()
+        best = (0.0, -1)
+        for value, quality in self._ranges:
+            if value == "*":
+                specificity = 0
+            elif value.lower() == wanted:
+                specificity = 1
+            else:
+                continue
+            if specificity > best[1]:
+                best = (quality, specificity)
+        return best
 
     def __iter__(self) -> Iterator[tuple[str, float]]:
         return iter(self._ranges)
@@ -109,17 +136,74 @@ class MIMEAccept:
     def __len__(self) -> int:
         return len(self._ranges)
 
-    def __contains__(self, mimetype: object) -> bool:
-        return isinstance(mimetype, str) and self.quality(mimetype) > 0
+    def __contains__(self, offered: object) -> bool:
+        return isinstance(offered, str) and self.quality(offered) > 0
 
     def __repr__(self) -> str:
-        return f"<MIMEAccept {self._ranges!r}>"
+        return f"<{type(self).__name__} {self._ranges!r}>"
 
-    def _match(self, mimetype: str) -> tuple[float, int]:
-        """Return the quality and specificity of the most specific range matching ``mimetype``."""
+    def values(self) -> Iterator[str]:
+        """Iterate over the values the client sent, best first (without qualities)."""
+        return (value for value, _ in self._ranges)
+
+    def quality(self, offered: str) -> float:
+        """Return how much the client accepts ``offered``, from 0 (not at all) to 1.
+
+        Args:
+            offered: a concrete value such as ``"application/json"`` or ``"en-GB"``.
+        """
+        return self._match(offered)[0]
+
+    def best_match(self, offered: list[str], default: str | None = None) -> str | None:
+        """Pick the offered value the client prefers.
+
+        Ties in quality go to the more specific client range, then to the
+        earlier entry of ``offered``, so list the server's favourite first.
+
+        Args:
+            offered: the values the server can produce.
+            default: returned when the client accepts none of them.
+
+        Returns:
+            One of ``offered``, or ``default``.
+        """
+        best: str | None = default
+        best_key = (0.0, -1)
+        for candidate in offered:
+            key = self._match(candidate)
+            if key[0] > 0 and key > best_key:
+                best, best_key = candidate, key
+        return best
+
+    @property
+    def best(self) -> str | None:
+        """The client's favourite value, or None when none was sent."""
+        return self._ranges[0][0] if self._ranges else None
+
+
+class MIMEAccept(Accept):
+    """The parsed ``Accept`` header: media ranges ordered by quality, best first.
+
+    Media ranges are lowercased; ``text`` alone counts as ``text/*`` and
+    ``*`` as ``*/*``. See :class:`Accept`.
+
+    Args:
+        value: the raw ``Accept`` header, or None (which accepts anything).
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def _normalize(value: str) -> str:
+        media = value.lower()
+        if media and "/" not in media:
+            media = "*/*" if media == "*" else media + "/*"
+        return media
+
+    def _match(self, offered: str) -> tuple[float, int]:
         if not self.provided:
             return 1.0, 0
-        kind, _, sub = mimetype.lower().partition("/")
+        kind, _, sub = offered.lower().partition("/")
         best = (0.0, -1)
         for media, quality in self._ranges:
             rkind, _, rsub = media.partition("/")
@@ -136,40 +220,6 @@ class MIMEAccept:
                 best = (quality, specificity)
         return best
 
-    def quality(self, mimetype: str) -> float:
-        """Return how much the client accepts ``mimetype``, from 0 (not at all) to 1.
-
-        Args:
-            mimetype: a concrete media type such as ``"application/json"``.
-        """
-        return self._match(mimetype)[0]
-
-    def best_match(self, offered: list[str], default: str | None = None) -> str | None:
-        """Pick the offered media type the client prefers.
-
-        Ties in quality go to the more specific client range, then to the
-        earlier entry of ``offered``, so list the server's favourite first.
-
-        Args:
-            offered: the media types the server can produce.
-            default: returned when the client accepts none of them.
-
-        Returns:
-            One of ``offered``, or ``default``.
-        """
-        best: str | None = default
-        best_key = (0.0, -1)
-        for mimetype in offered:
-            key = self._match(mimetype)
-            if key[0] > 0 and key > best_key:
-                best, best_key = mimetype, key
-        return best
-
-    @property
-    def best(self) -> str | None:
-        """The client's favourite media range, or None when none was sent."""
-        return self._ranges[0][0] if self._ranges else None
-
     @property
     def accept_json(self) -> bool:
         """True when ``application/json`` is acceptable at all."""
@@ -179,6 +229,81 @@ class MIMEAccept:
     def accept_html(self) -> bool:
         """True when ``text/html`` is acceptable at all."""
         return self.quality("text/html") > 0
+
+
+def _language_key(tag: str) -> str:
+    # Tags compare case-insensitively (RFC 5646 §2.1.1); "_" is the locale
+    # spelling of "-" (en_GB), which Werkzeug also accepts.
+    return tag.lower().replace("_", "-")
+
+
+class LanguageAccept(Accept):
+    """The parsed ``Accept-Language`` header: language ranges ordered by quality, best first.
+
+    Values keep the client's spelling (``en-US``). A range matches a tag
+    as RFC 4647 §3.3.1 basic filtering says (RFC 9110 §12.5.4): ``en``
+    matches ``en`` and ``en-GB``, ``*`` matches any tag; case and ``_``
+    versus ``-`` do not matter. See :class:`Accept`.
+
+    Args:
+        value: the raw ``Accept-Language`` header, or None (which accepts anything).
+    """
+
+    __slots__ = ()
+
+    def _match(self, offered: str) -> tuple[float, int]:
+        if not self.provided:
+            return 1.0, 0
+        wanted = _language_key(offered)
+        best = (0.0, -1)
+        for value, quality in self._ranges:
+            language_range = _language_key(value)
+            if language_range == "*":
+                specificity = 0
+            elif wanted == language_range or wanted.startswith(language_range + "-"):
+                # The longer matching range is the more specific one.
+                specificity = language_range.count("-") + 1
+            else:
+                continue
+            if specificity > best[1]:
+                best = (quality, specificity)
+        return best
+
+    def best_match(self, offered: list[str], default: str | None = None) -> str | None:
+        """Pick the offered language the client prefers, falling back to the primary language.
+
+        An offer that a language range matches (see the class) takes the
+        quality of the most specific such range, and ``q=0`` refuses it.
+        An offer that none matches takes the best quality of a client range
+        with the same primary subtag, so a client sending only ``en-US``
+        still gets an offered ``en`` or ``en-GB`` (Safari sends region tags
+        only; Werkzeug falls back likewise), ranked below a direct match of
+        equal quality. Remaining ties go to the earlier offer.
+
+        Args:
+            offered: the language tags the server can produce.
+            default: returned when the client accepts none of them.
+
+        Returns:
+            One of ``offered``, or ``default``.
+        """
+        primaries: dict[str, float] = {}
+        for value, quality in self._ranges:
+            primary = _language_key(value).partition("-")[0]
+            if primary != "*":
+                primaries[primary] = max(quality, primaries.get(primary, 0.0))
+        best: str | None = default
+        best_key = (0.0, -1)
+        for candidate in offered:
+            quality, specificity = self._match(candidate)
+            if specificity > 0:
+                key = (quality, specificity + 1)  # a language range matched: it decides
+            else:
+                fallback = primaries.get(_language_key(candidate).partition("-")[0], 0.0)
+                key = max((quality, specificity), (fallback, 1))
+            if key[0] > 0 and key > best_key:
+                best, best_key = candidate, key
+        return best
 
 
 # RFC 6265 §4.1.1: cookie-octet, the bytes a value may hold without quoting.
@@ -267,6 +392,28 @@ def http_date(value: datetime | int | float) -> str:
             value = value.replace(tzinfo=timezone.utc)
         value = value.timestamp()
     return formatdate(value, usegmt=True)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """Parse an HTTP-date (RFC 9110 §5.6.7) into an aware datetime, or None when it is not one.
+
+    The IMF-fixdate and the obsolete RFC 850 and asctime forms are read; a
+    date without a zone is taken as UTC. Anything else, including a date
+    that does not exist (32 January) or out of datetime's range, gives None:
+    a recipient ignores an invalid date (RFC 9110 §13.1.3).
+
+    Args:
+        value: the raw header value, or None.
+    """
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
