@@ -1,8 +1,9 @@
-"""Tests of Headers, MultiDict and FileStorage."""
+"""Tests of Headers, MultiDict, ImmutableList and FileStorage."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sluice.errors import BadRequest
 from sluice.wrappers.datastructures import FileStorage
 from sluice.wrappers.datastructures import Headers
 from sluice.wrappers.datastructures import ImmutableHeaders
+from sluice.wrappers.datastructures import ImmutableList
 from sluice.wrappers.datastructures import MultiDict
 
 
@@ -122,3 +124,37 @@ def test_filestorage_reads_like_a_binary_file() -> None:
     assert (upload.mimetype, bool(upload), bool(FileStorage(io.BytesIO(), ""))) == ("text/csv", True, False)
     upload.close()
     assert upload.stream.closed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda items: items.append("x"), id="append"),
+        pytest.param(lambda items: items.extend(["x"]), id="extend"),
+        pytest.param(lambda items: items.insert(0, "x"), id="insert"),
+        pytest.param(lambda items: items.pop(), id="pop"),
+        pytest.param(lambda items: items.remove("a"), id="remove"),
+        pytest.param(lambda items: items.clear(), id="clear"),
+        pytest.param(lambda items: items.sort(), id="sort"),
+        pytest.param(lambda items: items.reverse(), id="reverse"),
+        pytest.param(lambda items: items.__setitem__(0, "x"), id="setitem"),
+        pytest.param(lambda items: items.__delitem__(0), id="delitem"),
+        pytest.param(lambda items: items.__iadd__(["x"]), id="iadd"),
+        pytest.param(lambda items: items.__imul__(2), id="imul"),
+    ],
+)
+def test_immutable_list_change_raises_typeerror(change: Callable[[ImmutableList[str]], object]) -> None:
+    items = ImmutableList(["a", "b"])
+    with pytest.raises(TypeError, match="'ImmutableList' objects are immutable; use list"):
+        change(items)
+    assert items == ["a", "b"]
+
+
+def test_immutable_list_reads_hash_and_repr() -> None:
+    items = ImmutableList(["a", "b"])
+    assert items[0] == "a" and items[-1:] == ["b"] and len(items) == 2 and "a" in items
+    assert hash(items) == hash(("a", "b"))
+    assert repr(items) == "ImmutableList(['a', 'b'])"
+    copy = list(items)
+    copy.append("c")
+    assert items == ["a", "b"]

@@ -1,4 +1,4 @@
-"""Containers of the wrappers: ``Headers``, ``MultiDict`` and uploaded ``FileStorage``.
+"""Containers of the wrappers: ``Headers``, ``MultiDict``, ``ImmutableList`` and uploaded ``FileStorage``.
 
 Design: ``Headers`` keeps one list of ``(name, value)`` pairs in arrival
 order, because HTTP fields are ordered and may repeat (``Set-Cookie``), and
@@ -296,6 +296,27 @@ class ImmutableHeaders(Headers):
 
     add = set = setdefault = remove = extend = _readonly
     __setitem__ = __delitem__ = _readonly
+
+
+class ImmutableList(list[_T]):
+    """A list that refuses changes, as ``Request.access_route`` returns (Werkzeug's name and repr).
+
+    It is hashable, like a tuple of its items; ``list(...)`` gives a mutable copy.
+    """
+
+    __slots__ = ()
+
+    def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(f"{type(self).__name__!r} objects are immutable; use list(...) to get a mutable copy")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _immutable
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _immutable
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list.__repr__(self)})"
 
 
 class BadRequestKeyError(BadRequest, KeyError):
