@@ -1,19 +1,25 @@
-"""Tests of Request: URL parts, query and form parsing, JSON, cookies, Accept."""
+"""Tests of Request: URL parts, query and form parsing, JSON, cookies, Accept, the Werkzeug header attributes."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import datetime
+from datetime import timezone
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+from sluice import Blueprint
+from sluice import request
+from sluice.app import App
 from sluice.errors import BadRequest
 from sluice.errors import ContentTooLarge
 from sluice.errors import RemoteProtocolError
 from sluice.errors import RequestTimeout
 from sluice.errors import UnsupportedMediaType
+from sluice.wrappers.datastructures import ImmutableList
 from sluice.wrappers.request import LimitedStream
 from sluice.wrappers.request import Request
 
@@ -299,3 +305,174 @@ def test_limited_stream_failed_input_becomes_http_error(
         stream.read(10)
     with pytest.raises(expected, match=message):
         stream.readline()
+
+
+# -- Werkzeug request attributes ---------------------------------------------------
+
+
+def test_request_header_attributes_absent() -> None:
+    request = make_request()
+    assert request.referrer is None and request.origin is None
+    assert request.user_agent.string == "" and not request.user_agent
+    assert request.authorization is None
+    assert list(request.accept_languages) == [] and request.accept_languages.best is None
+    assert not request.if_none_match and request.if_modified_since is None
+    assert request.range is None
+    assert not request.cache_control and request.cache_control.max_age is None
+
+
+def test_request_header_attributes_parsed() -> None:
+    request = make_request(
+        HTTP_REFERER="http://example.com/from",
+        HTTP_ORIGIN="http://example.com",
+        HTTP_USER_AGENT="UA/1.0",
+        HTTP_AUTHORIZATION="Basic YW5uOnB3",
+        HTTP_ACCEPT_LANGUAGE="fr, en;q=0.5",
+        HTTP_ACCEPT_CHARSET="utf-8, iso-8859-1;q=0.5",
+        HTTP_ACCEPT_ENCODING="br;q=0.9, gzip",
+        HTTP_IF_NONE_MATCH='"a", W/"b"',
+        HTTP_IF_MODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT",
+        HTTP_RANGE="bytes=0-1",
+        HTTP_CACHE_CONTROL="no-cache, max-age=0",
+    )
+    assert request.referrer == "http://example.com/from"
+    assert request.origin == "http://example.com"
+    assert str(request.user_agent) == "UA/1.0" and request.user_agent
+    assert request.authorization is not None
+    assert (request.authorization.type, request.authorization.username, request.authorization.password) == (
+        "basic",
+        "ann",
+        "pw",
+    )
+    assert request.accept_languages.best == "fr"
+    assert request.accept_languages.best_match(["en", "de"]) == "en"
+    assert request.accept_charsets.best == "utf-8"
+    assert request.accept_encodings.best_match(["br", "gzip"]) == "gzip"
+    assert request.if_none_match.contains("a") and "b" not in request.if_none_match
+    assert request.if_none_match.contains_weak("b")
+    assert request.if_modified_since == datetime(2001, 1, 1, tzinfo=timezone.utc)
+    assert request.range is not None and (request.range.units, request.range.ranges) == ("bytes", [(0, 2)])
+    assert request.cache_control.no_cache and request.cache_control.max_age == 0
+
+
+def test_request_header_attributes_computed_once() -> None:
+    request = make_request(HTTP_USER_AGENT="UA/1.0", HTTP_CACHE_CONTROL="no-store")
+    assert request.user_agent is request.user_agent
+    assert request.cache_control is request.cache_control
+    assert request.if_none_match is request.if_none_match
+
+
+def test_request_init_parses_no_header() -> None:
+    request = make_request(HTTP_AUTHORIZATION="Basic YW5uOnB3", HTTP_RANGE="bytes=0-1")
+    # Only what __init__ sets: every header attribute waits for its first read.
+    assert set(vars(request)) == {"environ", "method", "path"}
+
+
+def test_request_access_route_forwarded_for() -> None:
+    request = make_request(HTTP_X_FORWARDED_FOR=" 1.2.3.4, ,5.6.7.8 ,", REMOTE_ADDR="10.0.0.1")
+    assert request.access_route == ["1.2.3.4", "5.6.7.8"]
+    assert isinstance(request.access_route, ImmutableList)
+
+
+def test_request_access_route_remote_addr() -> None:
+    assert make_request(REMOTE_ADDR="10.0.0.1").access_route == ["10.0.0.1"]
+    env = {"wsgi.input": io.BytesIO(), "REQUEST_METHOD": "GET"}
+    assert Request(env).access_route == []
+
+
+def test_request_host_url_and_root_path() -> None:
+    request = make_request(HTTP_HOST="example.com:8080", SCRIPT_NAME="/app/", PATH_INFO="/x")
+    assert request.host_url == "http://example.com:8080/"
+    assert request.root_path == request.script_root == "/app"
+    assert request.root_url == "http://example.com:8080/app/"
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "expected"),
+    [
+        pytest.param(None, [], id="none"),
+        pytest.param("a", ["a"], id="one"),
+        pytest.param("a.b.c", ["a.b.c", "a.b", "a"], id="nested"),
+    ],
+)
+def test_request_blueprints_innermost_first(blueprint: str | None, expected: list[str]) -> None:
+    request = make_request()
+    request.blueprint = blueprint
+    assert request.blueprints == expected
+
+
+def test_request_url_rule_outside_context_none() -> None:
+    assert make_request().url_rule is None
+
+
+def test_request_url_rule_of_matched_request() -> None:
+    app = App(__name__)
+    parent = Blueprint("parent", __name__)
+    child = Blueprint("child", __name__)
+
+    @child.route("/items/<int:n>")
+    def item(n: int) -> dict[str, object]:
+        rule = request.url_rule
+        assert rule is not None
+        return {"rule": rule.rule, "endpoint": rule.endpoint, "bps": request.blueprints}
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    app.register_error_handler(404, lambda exc: ({"rule": request.url_rule}, 404))
+    client = app.test_client()
+    assert client.get("/items/3").json == {
+        "rule": "/items/<int:n>",
+        "endpoint": "parent.child.item",
+        "bps": ["parent.child", "parent"],
+    }
+    assert client.get("/nowhere").json == {"rule": None}
+
+
+def test_request_url_rule_of_another_request_none() -> None:
+    app = App(__name__)
+    other = make_request()
+
+    @app.route("/")
+    def index() -> str:
+        return repr(other.url_rule)
+
+    assert app.test_client().get("/").data == b"None"
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        pytest.param("Authorization", "Basic !!!", id="authorization"),
+        pytest.param("Authorization", "Bearer a b", id="bearer"),
+        pytest.param("Accept-Language", ";;q=x,,", id="accept-language"),
+        pytest.param("If-None-Match", '"unterminated', id="if-none-match"),
+        pytest.param("If-Modified-Since", "Mon, 32 Jan 2001 00:00:00 GMT", id="if-modified-since"),
+        pytest.param("Range", "bytes=9-2", id="range"),
+        pytest.param("Range", "bytes=0-" + "9" * 5000, id="range-huge"),
+        pytest.param("Cache-Control", 'max-age="x, max-stale=-1', id="cache-control"),
+        pytest.param("User-Agent", "\x7f\x00", id="user-agent"),
+        pytest.param("X-Forwarded-For", ",,,", id="x-forwarded-for"),
+    ],
+)
+def test_request_malformed_header_not_a_500(header: str, value: str) -> None:
+    app = App(__name__)
+
+    @app.route("/")
+    def index() -> dict[str, object]:
+        return {
+            "authorization": request.authorization is None,
+            "languages": list(request.accept_languages.values()),
+            "etags": bool(request.if_none_match),
+            "since": request.if_modified_since is None,
+            "range": request.range is None,
+            "max_age": request.cache_control.max_age,
+            "max_stale": request.cache_control.max_stale,
+            "agent": request.user_agent.string == value,
+            "route": list(request.access_route),
+        }
+
+    response = app.test_client().get("/", headers={header: value})
+    assert response.status_code == 200
+    assert response.json is not None
+    assert response.json["authorization"] and response.json["since"] and response.json["range"]
+    assert response.json["max_age"] is None and response.json["max_stale"] is None

@@ -9,7 +9,9 @@ from sluice.wrappers.datastructures import BadRequestKeyError as BadRequestKeyEr
 from sluice.wrappers.datastructures import FileStorage as FileStorage
 from sluice.wrappers.datastructures import Headers as Headers
 from sluice.wrappers.datastructures import ImmutableHeaders as ImmutableHeaders
+from sluice.wrappers.datastructures import ImmutableList as ImmutableList
 from sluice.wrappers.datastructures import MultiDict as MultiDict
+from sluice.wrappers.http import LanguageAccept as LanguageAccept
 from sluice.wrappers.http import MIMEAccept as MIMEAccept
 from sluice.wrappers.request import Request as Request
 from sluice.wrappers.response import Response as Response
@@ -20,6 +22,8 @@ __all__ = [
     "FileStorage",
     "Headers",
     "ImmutableHeaders",
+    "ImmutableList",
+    "LanguageAccept",
     "MIMEAccept",
     "MultiDict",
     # wrappers

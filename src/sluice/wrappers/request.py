@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import IO
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Generic
 from typing import Self
@@ -33,14 +35,30 @@ from sluice.errors import RequestTimeout
 from sluice.errors import UnsupportedMediaType
 from sluice.wrappers.datastructures import FileStorage
 from sluice.wrappers.datastructures import Headers
+from sluice.wrappers.datastructures import ImmutableList
 from sluice.wrappers.datastructures import ImmutableHeaders
 from sluice.wrappers.datastructures import MultiDict
 from sluice.wrappers.formparser import FILE_MEMORY_SIZE
 from sluice.wrappers.formparser import MultipartParser
 from sluice.wrappers.formparser import parse_urlencoded
+from sluice.wrappers.http import Accept
+from sluice.wrappers.http import LanguageAccept
 from sluice.wrappers.http import MIMEAccept
 from sluice.wrappers.http import parse_cookie
+from sluice.wrappers.http import parse_date
 from sluice.wrappers.http import parse_options_header
+from sluice.wrappers.request_headers import Authorization
+from sluice.wrappers.request_headers import ETags
+from sluice.wrappers.request_headers import Range
+from sluice.wrappers.request_headers import RequestCacheControl
+from sluice.wrappers.request_headers import UserAgent
+from sluice.wrappers.request_headers import parse_authorization
+from sluice.wrappers.request_headers import parse_cache_control
+from sluice.wrappers.request_headers import parse_etags
+from sluice.wrappers.request_headers import parse_range
+
+if TYPE_CHECKING:
+    from sluice.routing.rules import Rule
 
 _READ_SIZE = 64 * 1024
 _MISSING: Any = object()
@@ -372,6 +390,16 @@ class Request:
         """Alias of :attr:`root_url` (the Flask name)."""
         return self.root_url
 
+    @property
+    def root_path(self) -> str:
+        """Alias of :attr:`script_root` (the Werkzeug name): the decoded mount point, no trailing ``/``."""
+        return self.script_root
+
+    @lazy_property
+    def host_url(self) -> str:
+        """Scheme and host with a trailing ``/``, without the script root (``http://localhost/``)."""
+        return f"{self.scheme}://{self.host}/"
+
     @lazy_property
     def base_url(self) -> str:
         """The URL without the query string, path percent-encoded."""
@@ -392,6 +420,19 @@ class Request:
         return str(value) if value is not None else None
 
     @lazy_property
+    def access_route(self) -> ImmutableList[str]:
+        """The client and proxy addresses: ``X-Forwarded-For``'s list when sent, else ``[remote_addr]``.
+
+        NOTE: any client can send ``X-Forwarded-For``; trust its entries only
+        as far as the proxies in front of the app set them.
+        """
+        forwarded = self.environ.get("HTTP_X_FORWARDED_FOR")
+        if forwarded:
+            return ImmutableList(address.strip() for address in str(forwarded).split(",") if address.strip())
+        remote = self.remote_addr
+        return ImmutableList([remote] if remote else [])
+
+    @lazy_property
     def args(self) -> MultiDict[str]:
         """The query string fields.
 
@@ -399,6 +440,34 @@ class Request:
             BadRequest: bad percent-encoding or bytes that are not UTF-8.
         """
         return parse_urlencoded(self.query_string, "query string")
+
+    # -- routing ----------------------------------------------------------
+
+    @property
+    def url_rule(self) -> Rule | None:
+        """The URL rule that matched this request, or None (before routing, or when nothing matched).
+
+        Read from the active request context (where the app keeps it) when
+        that context is this request's, so it costs nothing until read.
+        """
+        # NOTE: imported here: the wrappers do not depend on the contexts
+        # module, and a request built outside an app has no context.
+        from sluice.ctx import _cv_request
+
+        ctx = _cv_request.get(None)
+        if ctx is None or ctx.request is not self:
+            return None
+        rule: Rule | None = ctx.url_rule
+        return rule
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The matched blueprint and its parents, innermost first: ``"a.b"`` gives ``["a.b", "a"]``."""
+        name = self.blueprint
+        if not name:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
 
     # -- headers ----------------------------------------------------------
 
@@ -443,6 +512,61 @@ class Request:
     def accept_mimetypes(self) -> MIMEAccept:
         """The ``Accept`` header, ordered by quality; see :class:`MIMEAccept`."""
         return MIMEAccept(self.environ.get("HTTP_ACCEPT"))
+
+    @lazy_property
+    def accept_languages(self) -> LanguageAccept:
+        """The ``Accept-Language`` header, ordered by quality; see :class:`LanguageAccept`."""
+        return LanguageAccept(self.environ.get("HTTP_ACCEPT_LANGUAGE"))
+
+    @lazy_property
+    def accept_charsets(self) -> Accept:
+        """The ``Accept-Charset`` header, ordered by quality (names compare case-insensitively)."""
+        return Accept(self.environ.get("HTTP_ACCEPT_CHARSET"))
+
+    @lazy_property
+    def accept_encodings(self) -> Accept:
+        """The ``Accept-Encoding`` header, ordered by quality (``gzip``, ``br``...)."""
+        return Accept(self.environ.get("HTTP_ACCEPT_ENCODING"))
+
+    @lazy_property
+    def referrer(self) -> str | None:
+        """The ``Referer`` header (the page that linked here), or None."""
+        return self.environ.get("HTTP_REFERER") or None
+
+    @lazy_property
+    def origin(self) -> str | None:
+        """The ``Origin`` header (the site that sent a CORS or form request), or None."""
+        return self.environ.get("HTTP_ORIGIN") or None
+
+    @lazy_property
+    def user_agent(self) -> UserAgent:
+        """The ``User-Agent`` header as a :class:`UserAgent` (``.string`` is ``""`` when absent)."""
+        return UserAgent(str(self.environ.get("HTTP_USER_AGENT", "")))
+
+    @lazy_property
+    def authorization(self) -> Authorization | None:
+        """The ``Authorization`` credentials (Basic, Bearer, other schemes), or None when absent or malformed."""
+        return parse_authorization(self.environ.get("HTTP_AUTHORIZATION"))
+
+    @lazy_property
+    def if_none_match(self) -> ETags:
+        """The ``If-None-Match`` entity-tags (an empty :class:`ETags` when absent or malformed)."""
+        return parse_etags(self.environ.get("HTTP_IF_NONE_MATCH"))
+
+    @lazy_property
+    def if_modified_since(self) -> datetime | None:
+        """The ``If-Modified-Since`` date, aware, or None when absent or not an HTTP-date."""
+        return parse_date(self.environ.get("HTTP_IF_MODIFIED_SINCE"))
+
+    @lazy_property
+    def range(self) -> Range | None:
+        """The ``Range`` header as a :class:`Range`, or None when absent or malformed."""
+        return parse_range(self.environ.get("HTTP_RANGE"))
+
+    @lazy_property
+    def cache_control(self) -> RequestCacheControl:
+        """The request's ``Cache-Control`` directives (an empty :class:`RequestCacheControl` when absent)."""
+        return parse_cache_control(self.environ.get("HTTP_CACHE_CONTROL"))
 
     @property
     def prefers_json(self) -> bool:
