@@ -16,6 +16,7 @@ import pytest
 from sluice import App
 from sluice import Blueprint
 from sluice import url_for
+from sluice import errors as sluice_errors
 from sluice.errors import NotFound
 
 HERE = Path(__file__).resolve().parent
@@ -476,3 +477,42 @@ def test_app_json_provider_and_flask_attributes() -> None:
     assert sluice_json.dumps({"b": 1, "a": 2}) == '{"a":2,"b":1}'
     assert app.url_map.is_endpoint_expecting("static", "filename")
     assert not app.url_map.is_endpoint_expecting("static", "lang")
+
+
+def test_trap_http_exceptions_makes_them_unhandled(caplog: pytest.LogCaptureFixture) -> None:
+    from sluice import abort
+
+    app = App(__name__)
+    app.add_url_rule("/forbidden", "forbidden", lambda: abort(403))
+    app.add_url_rule("/bad", "bad", lambda: abort(400))
+    client = app.test_client()
+    assert client.get("/forbidden").status_code == 403
+    app2 = App(__name__)
+    app2.config["TRAP_BAD_REQUEST_ERRORS"] = True
+    app2.add_url_rule("/bad", "bad", lambda: abort(400))
+    app2.add_url_rule("/forbidden", "forbidden", lambda: abort(403))
+    assert app2.test_client().get("/bad").status_code == 500
+    assert app2.test_client().get("/forbidden").status_code == 403
+    app3 = App(__name__)
+    app3.config.update(TRAP_HTTP_EXCEPTIONS=True, TESTING=True)
+    app3.add_url_rule("/forbidden", "forbidden", lambda: abort(403))
+    with pytest.raises(sluice_errors.Forbidden):
+        app3.test_client().get("/forbidden")
+
+
+def test_session_cookie_partitioned_and_size_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from sluice import session
+
+    app = App(__name__)
+    app.config.update(SECRET_KEY="k" * 32, SESSION_COOKIE_PARTITIONED=True, SESSION_COOKIE_SECURE=True, MAX_COOKIE_SIZE=100)
+
+    @app.get("/")
+    def index() -> str:
+        session["data"] = "x" * 200
+        return "ok"
+
+    with caplog.at_level("WARNING"):
+        response = app.test_client().get("/")
+    cookie = response.header("Set-Cookie") or ""
+    assert "Partitioned" in cookie and "Secure" in cookie
+    assert any("browsers drop cookies" in r.getMessage() for r in caplog.records)

@@ -35,6 +35,15 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY_FALLBACKS": [],
     # JSON object keys sorted, as Flask 3 always does (False keeps insertion order).
     "JSON_SORT_KEYS": True,
+    # An HTTPError no handler takes goes through the unhandled-error path
+    # (a 500, or raised in testing/debug) instead of rendering itself;
+    # TRAP_BAD_REQUEST_ERRORS does so for 400s only.
+    "TRAP_HTTP_EXCEPTIONS": False,
+    "TRAP_BAD_REQUEST_ERRORS": None,
+    # Template errors always list the folders searched; kept for Flask code.
+    "EXPLAIN_TEMPLATE_LOADING": False,
+    # The session cookie size above which a warning is logged (0: never).
+    "MAX_COOKIE_SIZE": 4093,
     # Request body limits, as Flask names them (None: no limit); read when
     # the app starts serving.
     "MAX_CONTENT_LENGTH": None,

@@ -49,6 +49,7 @@ from sluice.bodies import json_text
 from sluice.ctx import RequestContext
 from sluice.ctx import _cv_request
 from sluice.errors import HTTP_ERRORS
+from sluice.errors import BadRequest
 from sluice.errors import HTTPError
 from sluice.errors import InternalServerError
 from sluice.errors import MethodNotAllowed
@@ -430,9 +431,16 @@ class Pipeline:
         handler = self._find_handler(exc, ctx.plan.scopes if ctx.plan is not None else ())
         if handler is not None:
             return handler(exc)
-        if isinstance(exc, HTTPError):
+        if isinstance(exc, HTTPError) and not self._trapped(exc):
             return self._error_response(exc)
         raise exc
+
+    def _trapped(self, exc: HTTPError) -> bool:
+        """Whether config traps this HTTPError (``TRAP_HTTP_EXCEPTIONS``, ``TRAP_BAD_REQUEST_ERRORS``)."""
+        config = self.config
+        if config.get("TRAP_HTTP_EXCEPTIONS"):
+            return True
+        return bool(config.get("TRAP_BAD_REQUEST_ERRORS")) and isinstance(exc, BadRequest)
 
     def _server_error(self, exc: Exception, ctx: RequestContext) -> Response:
         """The 500 for an unhandled exception, finished (after hooks, session), ``exc`` kept for teardown.

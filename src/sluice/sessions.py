@@ -36,6 +36,7 @@ SESSION_DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_PARTITIONED": False,
     "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
     "SESSION_REFRESH_EACH_REQUEST": True,
 }
@@ -187,13 +188,14 @@ class SignedCookieSessionInterface:
             return
         payload = json.dumps(dict(session), separators=(",", ":"), sort_keys=True).encode()
         value = signer.sign(payload)
-        if len(value) + len(name) + 1 > MAX_COOKIE_SIZE:
+        limit = config.get("MAX_COOKIE_SIZE", MAX_COOKIE_SIZE)
+        if limit and len(value) + len(name) + 1 > limit:
             log.warning(
                 "session cookie %r is %d bytes; browsers drop cookies over %d bytes. "
                 "Keep less in the session or use a server-side session store.",
                 name,
                 len(value),
-                MAX_COOKIE_SIZE,
+                limit,
             )
         expires = None
         if session.permanent:
@@ -208,6 +210,7 @@ class SignedCookieSessionInterface:
             secure=config["SESSION_COOKIE_SECURE"],
             httponly=config["SESSION_COOKIE_HTTPONLY"],
             samesite=config["SESSION_COOKIE_SAMESITE"],
+            partitioned=bool(config.get("SESSION_COOKIE_PARTITIONED", False)),
         )
 
 
