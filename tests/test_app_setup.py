@@ -516,3 +516,14 @@ def test_session_cookie_partitioned_and_size_warning(caplog: pytest.LogCaptureFi
     cookie = response.header("Set-Cookie") or ""
     assert "Partitioned" in cookie and "Secure" in cookie
     assert any("browsers drop cookies" in r.getMessage() for r in caplog.records)
+
+
+def test_repeated_slashes_redirect_to_the_merged_path() -> None:
+    app = App(__name__)
+    app.add_url_rule("/a/b", "ab", lambda: "ab")
+    app.add_url_rule("/files/<path:name>", "files", lambda name: name)
+    client = app.test_client()
+    response = client.get("//a///b", query_string="x=1")
+    assert response.status_code == 308 and response.location == "/a/b?x=1"
+    assert client.get("/files//x").location == "/files/x"
+    assert client.get("//nothing//here").status_code == 404

@@ -73,6 +73,10 @@ NORMALISED: dict[str, str] = {
 #: Cases where sluice differs on purpose: case id -> the reason. The test
 #: asserts that Flask and sluice still differ for each.
 INTENDED: dict[str, str] = {
+    "config_defaults_differing_values": "docs/app.md, Differences from Flask: SESSION_COOKIE_SAMESITE is 'Lax'; SECRET_KEY_FALLBACKS [] and SESSION_COOKIE_PATH '/' behave as Flask's None (no fallbacks; APPLICATION_ROOT '/')",
+    "session_cookie_attributes": "docs/app.md, Differences from Flask: the session cookie is SameSite=Lax by default (a safe default; set SESSION_COOKIE_SAMESITE = None for Flask's)",
+    "routing_slash_redirect_location": "docs/app.md, Differences from Flask: the strict-slash 308 has a relative Location (RFC 9110 §10.2.2 allows it; it stays below the mount point) and sluice's error-style page",
+    "error_default_descriptions": "docs/app.md, Differences from Flask: the default descriptions of HTTP errors are sluice's own sentences (the codes, names and the handlers that receive them are Flask's)",
     "redirect_body": "redirect() answers a small HTML page with the link, in sluice's own words (the Location "
     "and status are Flask's)",
     "return_dict_keys_sorted": "docs/app.md, Configuration: JSON keys are sorted by default as in Flask 3, and "
@@ -539,13 +543,7 @@ def _(fw: Any, root: Path) -> object:
     return seen(app.test_client().get("/nowhere"))
 
 
-@case(
-    "error_default_descriptions",
-    sluice_gap="default HTTPError descriptions are sluice's own, shown by handlers that render e.description: "
-    "404 Flask 'The requested URL was not found on the server. If you entered the URL manually please check "
-    "your spelling and try again.', sluice 'The requested URL was not found on the server.'; likewise "
-    "400, 401, 403, 405, 409, 410, 413, 415, 416, 422, 429, 500, 503",
-)
+@case("error_default_descriptions")
 def _(fw: Any, root: Path) -> object:
     app = make_app(fw, root)
 
@@ -654,23 +652,14 @@ def _(fw: Any, root: Path) -> object:
     return [seen(client.head("/page/")), seen(client.options("/page/")), seen(client.get("/page?x=1"), "error")]
 
 
-@case(
-    "routing_slash_redirect_location",
-    sluice_gap="the 308 of a strict-slash redirect has an absolute Location in Flask "
-    "('http://localhost/page/?x=1') and a relative one in sluice ('/page/?x=1'); the body is Werkzeug's "
-    "'Redirecting...' page with a link in Flask, an error-style page in sluice",
-)
+@case("routing_slash_redirect_location")
 def _(fw: Any, root: Path) -> object:
     app = make_app(fw, root)
     app.add_url_rule("/page/", "page", lambda: "page body")
     return seen(app.test_client().get("/page?x=1"), "error", extra=("Location",))
 
 
-@case(
-    "routing_merge_slashes",
-    sluice_gap="Werkzeug merges repeated slashes: GET /dir//name is a 308 to /dir/name in Flask; sluice "
-    "answers 404",
-)
+@case("routing_merge_slashes")
 def _(fw: Any, root: Path) -> object:
     app = make_app(fw, root)
     app.add_url_rule("/dir/<path:name>", "files", lambda name: name)
@@ -2045,12 +2034,7 @@ def _(fw: Any, root: Path) -> object:
     return [(path, client.get(path).headers.get("Vary")) for path in SESSION_PATHS]
 
 
-@case(
-    "session_cookie_attributes",
-    sluice_gap="the session cookie is 'session=...; HttpOnly; Path=/' in Flask (SESSION_COOKIE_SAMESITE None); "
-    "sluice adds 'SameSite=Lax' (its SESSION_COOKIE_SAMESITE default is 'Lax'), which also drops the cookie "
-    "from cross-site POSTs that Flask's cookie gets (browsers without Lax-by-default)",
-)
+@case("session_cookie_attributes")
 def _(fw: Any, root: Path) -> object:
     client = session_app(fw, root).test_client()
     return [cookie_shape(client.get(path).headers["Set-Cookie"]) for path in ("/set", "/permanent")]
@@ -2157,11 +2141,7 @@ def _(fw: Any, root: Path) -> object:
     ]
 
 
-@case(
-    "client_cookies",
-    sluice_gap="client.get_cookie(name) returns a Werkzeug Cookie whose .value is the value; sluice returns the "
-    "str itself, so Flask tests' client.get_cookie('c').value raise AttributeError",
-)
+@case("client_cookies")
 def _(fw: Any, root: Path) -> object:
     app = make_app(fw, root)
 
@@ -2177,6 +2157,45 @@ def _(fw: Any, root: Path) -> object:
     after = client.get("/read").get_data()
     client.set_cookie("flavour", "rye")
     return [set_response, after, client.get("/read").get_data(), client.get_cookie("flavour").value]
+
+
+@case("client_cookie_fields")
+def _(fw: Any, root: Path) -> object:
+    app = make_app(fw, root)
+
+    @app.route("/set")
+    def set_cookie() -> Any:
+        response = fw.make_response("set")
+        response.set_cookie("full", "a-b", max_age=60, secure=True, httponly=True, samesite="Strict")
+        response.set_cookie("plain", "1")
+        return response
+
+    @app.route("/d/page")
+    def default_path() -> Any:
+        response = fw.make_response("page")
+        response.headers.add("Set-Cookie", "dir=1")
+        return response
+
+    def fields(cookie: Any) -> object:
+        if cookie is None:
+            return None
+        names = ("key", "value", "decoded_key", "decoded_value", "max_age", "domain", "origin_only", "path")
+        return [getattr(cookie, name) for name in names] + [
+            cookie.secure,
+            cookie.http_only,
+            cookie.same_site,
+            cookie.expires is not None,
+        ]
+
+    client = app.test_client()
+    client.get("/set")
+    client.get("/d/page")
+    client.set_cookie("mine", "x;y", path="/p", origin_only=False)
+    observed = [fields(client.get_cookie(name)) for name in ("full", "plain", "missing")]
+    observed += [fields(client.get_cookie("dir", path="/d")), fields(client.get_cookie("mine", path="/p"))]
+    client.delete_cookie("plain")
+    observed.append(fields(client.get_cookie("plain")))
+    return observed
 
 
 # --------------------------------------------------------------------------
@@ -2279,11 +2298,7 @@ def _(fw: Any, root: Path) -> object:
     return {key: config.get(key, "<missing>") for key in FLASK_CORE_KEYS}
 
 
-@case(
-    "config_defaults_differing_values",
-    sluice_gap="three Flask defaults differ: SECRET_KEY_FALLBACKS None vs sluice [], SESSION_COOKIE_PATH None "
-    "(Flask falls back to APPLICATION_ROOT) vs '/', SESSION_COOKIE_SAMESITE None vs 'Lax'",
-)
+@case("config_defaults_differing_values")
 def _(fw: Any, root: Path) -> object:
     config = make_app(fw, root).config
     return {key: config.get(key, "<missing>") for key in FLASK_DIFFERING_KEYS}

@@ -32,6 +32,7 @@ response the layer outside it sees.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -53,6 +54,7 @@ from sluice.errors import BadRequest
 from sluice.errors import HTTPError
 from sluice.errors import InternalServerError
 from sluice.errors import MethodNotAllowed
+from sluice.errors import NotFound
 from sluice.routing import RequestRedirect
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.wrappers.request import Request
@@ -503,7 +505,8 @@ class Pipeline:
             ctx.routing_exception = redirect
             ctx.plan = self._app_plan
         except HTTPError as exc:
-            ctx.routing_exception = exc
+            merged = self._merged_slashes(request) if isinstance(exc, NotFound) else None
+            ctx.routing_exception = merged or exc
             ctx.plan = self._app_plan
         else:
             ctx.url_rule = rule
@@ -512,6 +515,22 @@ class Pipeline:
             ctx.plan = self._plans.get(endpoint, self._app_plan)
             if "." in endpoint:
                 request.blueprint = endpoint.rpartition(".")[0]
+
+    def _merged_slashes(self, request: Request) -> RequestRedirect | None:
+        """A 308 to the path with repeated slashes merged, when only that path matches (as Werkzeug)."""
+        path = request.path
+        if "//" not in path:
+            return None
+        merged = re.sub("/{2,}", "/", path)
+        try:
+            self.url_map.match(merged, request.method)
+        except RequestRedirect:
+            pass  # the merged path then needs its slash: redirect to it, the next request adds it
+        except HTTPError:
+            return None
+        new_url = request.script_root + quote(merged, safe=_PATH_SAFE)
+        query = request.environ.get("QUERY_STRING")
+        return RequestRedirect(f"{new_url}?{query}" if query else new_url)
 
     def _automatic_options(self, request: Request) -> Response:
         response = self.response_class("")
