@@ -101,11 +101,95 @@ def test_client_cookie_jar_round_trip_and_expiry() -> None:
     client = TestClient(validator(app))
     client.get("/set")
     assert client.get("/show").text == "sid=abc; theme=dark"
-    assert client.get_cookie("theme") == "dark"
+    cookie = client.get_cookie("theme")
+    assert cookie is not None and cookie.value == "dark"
     client.get("/clear")
     assert client.get("/show").text == "sid=abc"
     client.delete_cookie("sid")
     assert client.get("/show").text == ""
+
+
+def _set_cookies(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    headers = [("Content-Type", "text/plain")]
+    if environ["PATH_INFO"] == "/set":
+        headers.append(("Set-Cookie", 'full="a b"; Max-Age=60; Path=/; Secure; HttpOnly; SameSite=Strict'))
+        headers.append(("Set-Cookie", "dir=1"))
+    start_response("200 OK", headers)
+    return [(environ.get("HTTP_COOKIE") or "").encode()]
+
+
+def test_client_get_cookie_werkzeug_fields() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.get("/set")
+    full = client.get_cookie("full")
+    assert full is not None
+    assert (full.key, full.value, full.decoded_key, full.decoded_value) == ("full", '"a b"', "full", "a b")
+    assert (full.domain, full.origin_only, full.path, full.max_age) == ("localhost", True, "/", 60)
+    assert (full.secure, full.http_only, full.same_site) == (True, True, "Strict")
+    assert full.expires is not None and full.expires.tzinfo is not None
+    assert client.get_cookie("missing") is None
+
+
+def test_client_get_cookie_by_domain_and_path() -> None:
+    client = TestClient(validator(_set_cookies), base_url="http://Example.com:8080")
+    client.get("/set")
+    assert client.get_cookie("full") is None  # stored for example.com, not localhost
+    assert client.get_cookie("full", domain="example.com") is not None
+    assert client.get_cookie("dir", domain="example.com") is not None  # a request to "/set" defaults to Path=/
+
+
+def test_client_cookies_belong_to_the_request_host() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.get("/set", base_url="http://other.test")
+    assert client.get("/").text == ""
+    assert client.get("/", base_url="http://other.test").text == 'full="a b"; dir=1'
+
+
+def test_client_set_cookie_value_round_trips_to_the_app() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.set_cookie("note", 'a b; "c"')
+    cookie = client.get_cookie("note")
+    assert cookie is not None and cookie.decoded_value == 'a b; "c"'
+    sent = client.get("/").request
+    assert sent is not None and sent.cookies["note"] == 'a b; "c"'
+
+
+def test_client_set_cookie_attributes_and_path() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.set_cookie("k", "v", path="/p", max_age=30, secure=True, httponly=True, samesite="Lax")
+    cookie = client.get_cookie("k", path="/p")
+    assert cookie is not None
+    assert (cookie.max_age, cookie.secure, cookie.http_only, cookie.same_site) == (30, True, True, "Lax")
+    assert client.get("/").text == "" and client.get("/p/x").text == "k=v"
+
+
+def test_client_set_cookie_origin_only_false_reaches_subdomains() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.set_cookie("host", "1", domain="example.com")
+    client.set_cookie("wide", "2", domain="example.com", origin_only=False)
+    assert client.get("/", base_url="http://example.com").text == "host=1; wide=2"
+    assert client.get("/", base_url="http://api.example.com").text == "wide=2"
+
+
+def test_client_set_cookie_max_age_zero_deletes() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.set_cookie("k", "v")
+    client.set_cookie("k", max_age=0)
+    assert client.get_cookie("k") is None and client.get("/").text == ""
+
+
+def test_client_set_cookie_bad_name_valueerror() -> None:
+    with pytest.raises(ValueError, match="is not an RFC 9110 token"):
+        TestClient(validator(_set_cookies)).set_cookie("bad name", "v")
+
+
+def test_client_delete_cookie_keyword_domain_and_path() -> None:
+    client = TestClient(validator(_set_cookies))
+    client.set_cookie("k", "v", domain="example.com", path="/p")
+    client.delete_cookie("k", path="/p")  # localhost: not that cookie
+    assert client.get_cookie("k", domain="example.com", path="/p") is not None
+    client.delete_cookie("k", domain="example.com", path="/p")
+    assert client.get_cookie("k", domain="example.com", path="/p") is None
 
 
 def test_client_follow_redirects_records_history() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json as jsonlib
-import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -28,8 +27,9 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import replace
-from email.utils import parsedate_to_datetime
-from http.cookies import SimpleCookie
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
@@ -43,9 +43,14 @@ from urllib.parse import urlencode
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+from sluice.cookiejar import Cookie
+from sluice.cookiejar import CookieJar
+from sluice.cookiejar import host_name
+from sluice.cookiejar import parse_set_cookie
 from sluice.sessions import NullSession
 from sluice.sessions import Session
 from sluice.wrappers.datastructures import Headers
+from sluice.wrappers.http import dump_cookie
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import call_wsgi_app
 
@@ -197,17 +202,6 @@ class TestResponse:
         return f"<TestResponse {self.status} {len(self.data)} bytes>"
 
 
-class _Cookie:
-    __slots__ = ("name", "value", "domain", "path", "expires")
-
-    def __init__(self, name: str, value: str, domain: str, path: str, expires: float | None) -> None:
-        self.name = name
-        self.value = value
-        self.domain = domain
-        self.path = path
-        self.expires = expires
-
-
 @dataclass(frozen=True)
 class _Target:
     """One request to send, encoded: a redirect is sent as a changed copy."""
@@ -261,7 +255,7 @@ class TestClient:
         self.scheme, self.host, self.script_root = _split_base_url(base_url)
         self.environ_base = dict(environ_base or {})
         self.allow_subdomain_redirects = allow_subdomain_redirects
-        self._cookies: dict[tuple[str, str, str], _Cookie] = {}
+        self._jar = CookieJar()
         self._preserving = False
         self._preserved: list[RequestContext] = []
 
@@ -297,50 +291,57 @@ class TestClient:
 
     # -- cookies ---------------------------------------------------------------
 
-    def set_cookie(self, name: str, value: str, domain: str = "localhost", path: str = "/") -> None:
-        """Put a cookie in the jar."""
-        self._cookies[(domain, path, name)] = _Cookie(name, value, domain, path, None)
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        *,
+        domain: str = "localhost",
+        origin_only: bool = True,
+        path: str = "/",
+        max_age: int | timedelta | None = None,
+        expires: datetime | int | float | str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+    ) -> None:
+        """Put a cookie in the jar, as if a response from ``domain`` had set it (Werkzeug 3's signature).
 
-    def get_cookie(self, name: str, domain: str = "localhost", path: str = "/") -> str | None:
-        """Return a cookie's value from the jar, or None."""
-        cookie = self._cookies.get((domain, path, name))
-        return cookie.value if cookie else None
+        A ``max_age`` of 0 or an ``expires`` in the past removes it instead.
 
-    def delete_cookie(self, name: str, domain: str = "localhost", path: str = "/") -> None:
-        """Remove a cookie from the jar."""
-        self._cookies.pop((domain, path, name), None)
+        Args:
+            key: the cookie name.
+            value: the value (the app reads it back unchanged).
+            domain: the host the cookie belongs to.
+            origin_only: send it to ``domain`` only; False also sends it to
+                subdomains.
+            path: the path it is sent for (and below).
+            max_age: lifetime in seconds (or a timedelta).
+            expires: expiry as a datetime, a Unix timestamp or an HTTP-date.
+            secure: the ``Secure`` flag (recorded, not enforced).
+            httponly: the ``HttpOnly`` flag.
+            samesite: ``"Strict"``, ``"Lax"`` or ``"None"``.
 
-    def _cookie_header(self, path: str) -> str | None:
-        now = time.time()
-        pairs = []
-        for key, cookie in list(self._cookies.items()):
-            if cookie.expires is not None and cookie.expires <= now:
-                del self._cookies[key]
-                continue
-            if path == cookie.path or path.startswith(cookie.path.rstrip("/") + "/") or cookie.path == "/":
-                pairs.append(f"{cookie.name}={cookie.value}")
-        return "; ".join(pairs) or None
+        Raises:
+            ValueError: the name or an attribute is not valid in ``Set-Cookie``
+                (see :func:`~sluice.wrappers.http.dump_cookie`).
+        """
+        header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite)
+        cookie = parse_set_cookie(header, host_name(domain), path, datetime.now(timezone.utc))
+        if cookie is not None:
+            self._jar.set(replace(cookie, origin_only=origin_only))
 
-    def _store_cookies(self, headers: list[tuple[str, str]]) -> None:
-        domain = self.host.split(":")[0]
-        for key, value in headers:
-            if key.lower() != "set-cookie":
-                continue
-            jar: SimpleCookie = SimpleCookie()
-            jar.load(value)
-            for name, morsel in jar.items():
-                path = morsel["path"] or "/"
-                expires: float | None = None
-                if morsel["max-age"]:
-                    expires = time.time() + int(morsel["max-age"])
-                elif morsel["expires"]:
-                    expires = parsedate_to_datetime(morsel["expires"]).timestamp()
-                if expires is not None and expires <= time.time():
-                    self._cookies.pop((domain, path, name), None)
-                    self._cookies.pop(("localhost", path, name), None)
-                    continue
-                cookie = _Cookie(name, morsel.value, domain, path, expires)
-                self._cookies[(domain, path, name)] = cookie
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Cookie | None:
+        """Return the cookie named ``key`` stored for ``domain`` and ``path``, or None (also once expired).
+
+        ``.value`` is the value as sent (quoted when it needed quotes) and
+        ``.decoded_value`` the value the app reads, as in Werkzeug 3.
+        """
+        return self._jar.get(key, domain, path)
+
+    def delete_cookie(self, key: str, *, domain: str = "localhost", path: str = "/") -> None:
+        """Remove the cookie named ``key`` for ``domain`` and ``path`` from the jar."""
+        self._jar.delete(key, domain, path)
 
     @contextmanager
     def session_transaction(self, path: str = "/", **kwargs: Any) -> Iterator[Session]:
@@ -388,7 +389,10 @@ class TestClient:
         response = app.response_class()
         with ctx:
             interface.save_session(app, session, response)
-        self._store_cookies([("Set-Cookie", value) for value in response.headers.getlist("Set-Cookie")])
+        environ = ctx.request.environ
+        self._jar.receive(
+            response.headers.items(), environ["HTTP_HOST"], environ["SCRIPT_NAME"] + environ["PATH_INFO"]
+        )
 
     # -- requests --------------------------------------------------------------
 
@@ -518,7 +522,7 @@ class TestClient:
         for ctx in reported:
             ctx.push_preserved()
             self._preserved.append(ctx)
-        self._store_cookies(response_headers)
+        self._jar.receive(response_headers, target.host, target.script_root + (target.path or "/"))
         request = Request({**environ, "wsgi.input": io.BytesIO(target.body or b"")})
         return TestResponse(status, response_headers, body, request)
 
@@ -627,7 +631,7 @@ class TestClient:
                 fields[key] = value
         environ.update(fields)
         if "HTTP_COOKIE" not in environ:
-            cookie = self._cookie_header(target.script_root + (target.path or "/"))
+            cookie = self._jar.header(target.host, target.script_root + (target.path or "/"))
             if cookie:
                 environ["HTTP_COOKIE"] = cookie
         environ.update(target.environ_overrides)
