@@ -42,12 +42,12 @@ from sluice.scaffold import find_instance_path
 from sluice.scaffold import get_root_path
 from sluice.sessions import SignedCookieSessionInterface
 from sluice.templating import AppTemplating
-from sluice.testing import TestClient
 from sluice.wrappers.request import Request
 from sluice.wrappers.response import Response
 
 if TYPE_CHECKING:
     from sluice.json import JSONProvider
+    from sluice.testing import TestClient
 
 __all__ = ["App", "Config"]
 
@@ -304,6 +304,8 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
 
     def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (see :class:`TestClient.open`)."""
+        from sluice.testing import TestClient  # tests only: not loaded by serving apps
+
         environ = TestClient(self).build_environ(path, method, **kwargs)
         return self.request_context(environ)
 
@@ -314,6 +316,8 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
             **kwargs: passed to the client: ``base_url``, ``environ_base``,
                 ``allow_subdomain_redirects``.
         """
+        from sluice.testing import TestClient
+
         return TestClient(self, **kwargs)
 
     def _new_request(self, environ: WSGIEnviron) -> Request:

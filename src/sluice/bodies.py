@@ -15,13 +15,10 @@ The encoding of plain return values lives here too (:func:`encode_plain`,
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import json
 from datetime import date
 from datetime import datetime
 from datetime import timezone
-from decimal import Decimal
-from uuid import UUID
 from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
@@ -53,9 +50,16 @@ def json_default(value: Any) -> Any:
             moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
             return http_date(int(moment.timestamp()))
         return http_date(calendar.timegm(value.timetuple()))
+    # Imported here: only a value JSON has no type for gets this far, and
+    # these modules would add milliseconds to every app's start.
+    from decimal import Decimal
+    from uuid import UUID
+
     if isinstance(value, (Decimal, UUID)):
         return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if hasattr(type(value), "__dataclass_fields__"):
+        import dataclasses
+
         return dataclasses.asdict(value)
     html = getattr(value, "__html__", None)
     if html is not None:
