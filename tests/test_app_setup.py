@@ -527,3 +527,59 @@ def test_repeated_slashes_redirect_to_the_merged_path() -> None:
     assert response.status_code == 308 and response.location == "/a/b?x=1"
     assert client.get("/files//x").location == "/files/x"
     assert client.get("//nothing//here").status_code == 404
+
+
+def test_provide_automatic_options_can_be_turned_off() -> None:
+    app = App(__name__)
+
+    def plain() -> str:
+        return "plain"
+
+    def own() -> str:
+        return "own"
+
+    own.provide_automatic_options = False  # type: ignore[attr-defined]
+    app.add_url_rule("/plain", "plain", plain)
+    app.add_url_rule("/own", "own", own)
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    app.add_url_rule("/late", "late", plain)
+    app.add_url_rule("/kw", "kw", plain, provide_automatic_options=True)
+    client = app.test_client()
+    assert client.options("/plain").status_code == 200
+    assert client.options("/plain").header("Allow") == "GET, HEAD, OPTIONS"
+    for path in ("/own", "/late"):
+        response = client.options(path)
+        assert response.status_code == 405, path
+        assert response.header("Allow") == "GET, HEAD"
+    assert client.options("/kw").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("example.com", 200),
+        ("EXAMPLE.com:8080", 200),
+        ("api.example.org", 200),
+        ("example.org", 200),
+        ("deep.api.example.org", 200),
+        ("evil.com", 400),
+        ("example.com.evil.com", 400),
+        ("notexample.org", 400),
+        ("[::1]:8000", 400),
+    ],
+)
+def test_trusted_hosts(host: str, status: int) -> None:
+    app = App(__name__)
+    app.config["TRUSTED_HOSTS"] = ["example.com", ".example.org"]
+    app.add_url_rule("/", "index", lambda: "ok")
+    response = app.test_client().get("/", headers={"Host": host})
+    assert response.status_code == status
+    if status == 400:
+        assert b"TRUSTED_HOSTS" in response.data
+
+
+def test_trusted_hosts_must_be_a_list() -> None:
+    app = App(__name__)
+    app.config["TRUSTED_HOSTS"] = "example.com"
+    with pytest.raises(ValueError, match="list of host names"):
+        app.freeze()

@@ -249,7 +249,17 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
                     "give this view another endpoint= or another function name"
                 )
             self.view_functions[endpoint] = view_func
-        self.url_map.add(Rule(rule, endpoint, methods, **options))
+        provide = options.pop("provide_automatic_options", None)
+        if provide is None and view_func is not None:
+            provide = getattr(view_func, "provide_automatic_options", None)
+        new_rule = Rule(rule, endpoint, methods, **options)
+        if provide is None:
+            provide = bool(self.config.get("PROVIDE_AUTOMATIC_OPTIONS", True))
+        if not provide and new_rule.provide_automatic_options:
+            # No automatic OPTIONS answer: OPTIONS is then not among its methods (a 405, as Flask).
+            new_rule.provide_automatic_options = False
+            new_rule.methods = new_rule.methods - {"OPTIONS"}
+        self.url_map.add(new_rule)
 
     def teardown_appcontext(self, func: F) -> F:
         """Run ``func(exc)`` when the application context ends, always.

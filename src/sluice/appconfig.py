@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "SERVER_NAME": None,
     "APPLICATION_ROOT": "/",
     "PREFERRED_URL_SCHEME": "http",
+    # Host names the app answers (".example.com" takes subdomains too);
+    # another Host gets a 400. None: any.
+    "TRUSTED_HOSTS": None,
     "SECRET_KEY_FALLBACKS": [],
     # JSON object keys sorted, as Flask 3 always does (False keeps insertion order).
     "JSON_SORT_KEYS": True,
@@ -42,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "TRAP_BAD_REQUEST_ERRORS": None,
     # Template errors always list the folders searched; kept for Flask code.
     "EXPLAIN_TEMPLATE_LOADING": False,
+    # Rules answer OPTIONS themselves (Allow) unless their view lists it;
+    # read when a rule is added, as Flask does.
+    "PROVIDE_AUTOMATIC_OPTIONS": True,
     # The session cookie size above which a warning is logged (0: never).
     "MAX_COOKIE_SIZE": 4093,
     # Request body limits, as Flask names them (None: no limit); read when

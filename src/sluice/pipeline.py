@@ -98,6 +98,27 @@ def blueprint_scopes(blueprint: str | None) -> tuple[str, ...]:
     return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
+def host_is_trusted(host: str, trusted: tuple[str, ...]) -> bool:
+    """Whether ``host`` (a Host header, port allowed) is one of ``trusted``.
+
+    An entry ``".example.com"`` also takes every subdomain of example.com;
+    names compare case-insensitively, without a trailing dot.
+    """
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else host
+    else:
+        name = host.rpartition(":")[0] if ":" in host else host
+    name = name.rstrip(".").lower()
+    for entry in trusted:
+        entry = entry.rstrip(".").lower()
+        if entry.startswith("."):
+            if name == entry[1:] or name.endswith(entry):
+                return True
+        elif name == entry:
+            return True
+    return False
+
+
 class Plan:
     """The hooks of one endpoint, in the order they run, compiled at freeze time.
 
@@ -153,6 +174,7 @@ class Pipeline:
     _plain_response: bool
     _teardown_hooks: bool
     _request_limits: tuple[tuple[str, int | None], ...]
+    _trusted_hosts: tuple[str, ...] | None
     _plans: dict[str, Plan]
     _app_plan: Plan
     _handler: Handler
@@ -166,6 +188,7 @@ class Pipeline:
         self._plain_response = False
         self._teardown_hooks = True  # until freeze() knows (see AppLike)
         self._request_limits = ()
+        self._trusted_hosts = None
         self._plans = {}
         self._handler = self._dispatch
 
@@ -213,6 +236,10 @@ class Pipeline:
             self.response_class.__init__ is Response.__init__ and cls.make_response is Pipeline.make_response
         )
         self._request_limits = request_limits(self.config, self.request_class)
+        trusted = self.config.get("TRUSTED_HOSTS")
+        if isinstance(trusted, str):
+            raise ValueError("config['TRUSTED_HOSTS'] is a list of host names, e.g. ['example.com', '.example.com']")
+        self._trusted_hosts = tuple(trusted) if trusted is not None else None
         # The direct answer is possible at all (each request still checks
         # that nothing observes its response).
         self._direct = (
@@ -495,6 +522,12 @@ class Pipeline:
         error handling, where handlers and after_request hooks apply.
         """
         request = ctx.request
+        if self._trusted_hosts is not None and not host_is_trusted(request.host, self._trusted_hosts):
+            ctx.routing_exception = BadRequest(
+                f"The host {request.host!r} is not served here (config TRUSTED_HOSTS)."
+            )
+            ctx.plan = self._app_plan
+            return
         try:
             rule, view_args = self.url_map.match(request.path, request.method)
         except RequestRedirect as redirect:
