@@ -583,3 +583,21 @@ def test_trusted_hosts_must_be_a_list() -> None:
     app.config["TRUSTED_HOSTS"] = "example.com"
     with pytest.raises(ValueError, match="list of host names"):
         app.freeze()
+
+
+def test_values_equal_to_another_rules_defaults_redirect_to_it() -> None:
+    app = App(__name__)
+
+    @app.route("/users/", defaults={"page": 1})
+    @app.route("/users/page/<int:page>")
+    def users(page: int) -> str:
+        return f"page {page}"
+
+    client = app.test_client()
+    assert client.get("/users/").data == b"page 1"
+    assert client.get("/users/page/2").data == b"page 2"
+    response = client.get("/users/page/1", query_string="sort=name")
+    assert response.status_code == 308 and response.location == "/users/?sort=name"
+    with app.test_request_context():
+        assert url_for("users") == "/users/" and url_for("users", page=1) == "/users/"
+        assert url_for("users", page=3) == "/users/page/3"

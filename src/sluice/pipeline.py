@@ -132,10 +132,13 @@ class Plan:
         teardown: teardown_request hooks, in the same order as ``after``.
     """
 
-    __slots__ = ("scopes", "preprocess", "before", "has_before", "after", "teardown")
+    __slots__ = ("scopes", "preprocess", "before", "has_before", "after", "teardown", "canonical")
 
     def __init__(self, app: App, scopes: tuple[str, ...]) -> None:
         self.scopes = scopes
+        #: Rules of the endpoint with defaults: a URL whose values are those
+        #: defaults redirects to the rule's own URL (set at freeze).
+        self.canonical: tuple[Any, ...] = ()
         outward = (*scopes, None)
         inward = (None, *reversed(scopes))
         self.preprocess = tuple(f for s in inward for f in app.url_value_preprocessors.get(s, ()))
@@ -213,7 +216,10 @@ class Pipeline:
         self._plans = {}
         for endpoint in endpoints:
             plan = Plan(app, blueprint_scopes(endpoint.rpartition(".")[0]))
-            self._plans[endpoint] = plan if plan.scopes else self._app_plan
+            rules = list(self.url_map.iter_rules(endpoint))
+            if len(rules) > 1:
+                plan.canonical = tuple(rule for rule in rules if rule.defaults)
+            self._plans[endpoint] = plan if plan.scopes or plan.canonical else self._app_plan
         handler: Handler = self._dispatch
         for factory in reversed(self.middleware):
             handler = self._guard(factory(handler))
@@ -545,9 +551,31 @@ class Pipeline:
             ctx.url_rule = rule
             endpoint = request.endpoint = rule.endpoint
             request.view_args = view_args
-            ctx.plan = self._plans.get(endpoint, self._app_plan)
+            plan = ctx.plan = self._plans.get(endpoint, self._app_plan)
+            if plan.canonical:
+                canonical = self._canonical_redirect(request, rule, view_args, plan)
+                if canonical is not None:
+                    ctx.routing_exception = canonical
             if "." in endpoint:
                 request.blueprint = endpoint.rpartition(".")[0]
+
+    def _canonical_redirect(
+        self, request: Request, rule: Any, view_args: dict[str, Any], plan: Plan
+    ) -> RequestRedirect | None:
+        """A 308 to the rule whose defaults are exactly these values (as Werkzeug's redirect_defaults).
+
+        With ``/users/`` (``defaults={"page": 1}``) and ``/users/page/<int:page>``,
+        ``/users/page/1`` redirects to ``/users/``, so each page has one URL.
+        """
+        for other in plan.canonical:
+            if other is rule or request.method not in other.methods:
+                continue
+            if other.arguments or other.defaults != view_args:
+                continue
+            new_url = request.script_root + other.build_path({})  # already percent-encoded
+            query = request.environ.get("QUERY_STRING")
+            return RequestRedirect(f"{new_url}?{query}" if query else new_url)
+        return None
 
     def _merged_slashes(self, request: Request) -> RequestRedirect | None:
         """A 308 to the path with repeated slashes merged, when only that path matches (as Werkzeug)."""
