@@ -534,7 +534,9 @@ def configure_access_log(config: Config) -> None:
         handler: logging.Handler = logging.StreamHandler(sys.stderr)
     else:
         handler = logging.FileHandler(config.access_log)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    formatter = logging.Formatter("%(message)s")
+    formatter._sluice = True  # type: ignore[attr-defined]  # the worker may write lines itself (same bytes)
+    handler.setFormatter(formatter)
     handler._sluice = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
 

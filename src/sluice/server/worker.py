@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import IO
+from typing import Any
 
 from sluice.errors import RemoteProtocolError
 from sluice.server import gateway
@@ -682,11 +683,9 @@ class Worker:
                 referer = value
             elif name == "user-agent":
                 user_agent = value
-        stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime())
-        access_log.info(
-            '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f',
+        args = (
             conn.peer[0] if conn.peer else "-",
-            stamp,
+            _log_stamp(),
             request.method,
             request.target,
             request.http_version,
@@ -696,6 +695,58 @@ class Worker:
             user_agent.replace('"', '\\"'),
             duration,
         )
+        handler = _own_access_handler()
+        if handler is None:
+            access_log.info(_ACCESS_FORMAT, *args)
+            return
+        # PERF: sluice's own handler alone: the line it would write, written
+        # without a LogRecord (about 25 us -> 6 us a line; benchmarks/RESULTS.md).
+        line = _ACCESS_FORMAT % args + "\n"
+        with handler.lock:  # type: ignore[union-attr]
+            try:
+                handler.stream.write(line)
+                handler.flush()
+            except (OSError, ValueError):
+                pass  # the log's stream is gone (a closed stderr); serving goes on
+
+
+_ACCESS_FORMAT = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f'
+_stamp_cache: tuple[int, str] = (-1, "")
+
+
+def _log_stamp() -> str:
+    """The access log's local time, ``[10/Oct/2000:13:55:36 +0000]`` style, formatted once a second."""
+    global _stamp_cache
+    now = int(time.time())
+    cached = _stamp_cache
+    if cached[0] == now:
+        return cached[1]
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(now))
+    _stamp_cache = (now, stamp)
+    return stamp
+
+
+def _own_access_handler() -> logging.StreamHandler[Any] | None:
+    """The access logger's handler when it is sluice's own alone (``configure_access_log``), else None.
+
+    Then a line can be written straight to its stream: nothing else (a
+    filter, another handler, a formatter of the user's) would see a record.
+    """
+    logger = access_log
+    handlers = logger.handlers
+    if len(handlers) != 1 or logger.disabled or logger.filters or logger.propagate:
+        return None
+    handler = handlers[0]
+    if (
+        not getattr(handler, "_sluice", False)
+        or not isinstance(handler, logging.StreamHandler)
+        or handler.filters
+        or handler.level > logging.INFO
+        or not getattr(handler.formatter, "_sluice", False)
+        or not logger.isEnabledFor(logging.INFO)
+    ):
+        return None
+    return handler
 
 
 def _set_batch_policy() -> tuple[int, int] | None:
