@@ -601,3 +601,13 @@ def test_values_equal_to_another_rules_defaults_redirect_to_it() -> None:
     with app.test_request_context():
         assert url_for("users") == "/users/" and url_for("users", page=1) == "/users/"
         assert url_for("users", page=3) == "/users/page/3"
+
+
+def test_flask_is_another_name_of_app() -> None:
+    # A Flask app moves by changing 'from flask import Flask, ...' to 'from sluice import Flask, ...'.
+    from sluice import Flask
+
+    assert Flask is App
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "hi")
+    assert app.test_client().get("/").data == b"hi"

@@ -10,6 +10,7 @@ from typing import Any
 
 if TYPE_CHECKING:
     from sluice.app import App as App
+    from sluice.app import Flask as Flask
     from sluice.appconfig import Config as Config
     from sluice.blueprints import Blueprint as Blueprint
     from sluice.ctx import current_app as current_app
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 # load the framework: 15 MiB less and 40 ms less start-up.
 _FRAMEWORK = {
     "App": "sluice.app",
+    "Flask": "sluice.app",
     "Blueprint": "sluice.blueprints",
     "Config": "sluice.appconfig",
     "current_app": "sluice.ctx",
@@ -124,6 +126,7 @@ __all__ = [
     "__version__",
     # the application
     "App",
+    "Flask",
     "Blueprint",
     "Config",
     "Request",

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from sluice.json import JSONProvider
     from sluice.testing import TestClient
 
-__all__ = ["App", "Config"]
+__all__ = ["App", "Config", "Flask"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 WSGIEnviron = dict[str, Any]
@@ -432,3 +432,8 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         if "b" in mode:
             return open(path, mode)  # noqa: SIM115 - the caller closes it
         return open(path, mode, encoding=encoding)  # noqa: SIM115
+
+
+#: ``from sluice import Flask`` works too: a Flask app's import lines change
+#: only in their module name.
+Flask = App
