@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Iterator
+from collections.abc import Mapping
 from datetime import date
 from datetime import datetime
 from datetime import timezone
-from collections.abc import Iterator
-from collections.abc import Mapping
 from typing import Any
 
 from sluice import signals

@@ -155,8 +155,12 @@ class HTTPError(SluiceError):
             ctx = _cv_request.get(None)
             environ = ctx.request.environ if ctx is not None else None
         prefers_json = Request(environ).prefers_json if environ is not None else False
+        return self.build_response(prefers_json, Response)
+
+    def build_response(self, prefers_json: bool, response_class: type) -> Any:
+        """The error page as a ``response_class`` instance: its body (HTML or JSON), status and headers."""
         body, content_type = self.get_body(prefers_json=prefers_json)
-        response = Response(body, status=self.code, content_type=content_type)
+        response = response_class(body, status=self.code, content_type=content_type)
         for name, value in self.get_headers():
             response.headers.add(name, value)
         return response

@@ -273,16 +273,15 @@ def _send(
     """The body of :func:`send_file`; ``variant`` is ``(coding, path)`` of a precompressed file to send."""
     if isinstance(etag, str):
         check_value("ETag", etag)
-    named = None
-    if file is None and mimetype is None and download_name is None and not as_attachment:
-        # PERF: the headers a path's name decides (type, disposition,
-        # coding, Vary) are the same at every request for it.
-        named = _named_headers.get((path, variant, vary))
+    # PERF: with the defaults, the headers a path's name decides (type,
+    # disposition, coding, Vary) are the same at every request for it.
+    key = (path, variant, vary) if file is None and mimetype is None and download_name is None and not as_attachment else None
+    named = _named_headers.get(key) if key is not None else None
     if named is not None:
         mimetype, cached_headers = named
         headers = list(cached_headers)
     else:
-        mimetype, headers = _headers_for_name(path, mimetype, as_attachment, download_name, variant, vary, file is None)
+        mimetype, headers = _headers_for_name(path, mimetype, as_attachment, download_name, variant, vary, key)
     return _send_with(file, path, mimetype, headers, conditional, etag, last_modified, max_age, variant, cache_control)
 
 
@@ -297,15 +296,13 @@ def _headers_for_name(
     download_name: str | None,
     variant: tuple[str, str] | None,
     vary: bool,
-    cacheable: bool,
+    key: tuple[str | None, tuple[str, str] | None, bool] | None,
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The Content-Type and the headers the file's name decides; kept in :data:`_named_headers` when ``cacheable``.
+    """The Content-Type and the headers the file's name decides; kept in :data:`_named_headers` under ``key`` if given.
 
     Raises:
         TypeError: no name to guess a type from, or an attachment without a name.
     """
-    key = (path, variant, vary)
-    defaults = cacheable and mimetype is None and download_name is None and not as_attachment
     if download_name is None and path is not None:
         download_name = os.path.basename(path)
     headers: list[tuple[str, str]] = []
@@ -330,7 +327,7 @@ def _headers_for_name(
         headers.append(("Content-Encoding", variant[0]))
     if vary:
         headers.append(("Vary", "Accept-Encoding"))
-    if defaults:
+    if key is not None:
         if len(_named_headers) > 4096:
             _named_headers.clear()
         _named_headers[key] = (mimetype, tuple(headers))

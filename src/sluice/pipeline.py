@@ -98,6 +98,13 @@ def blueprint_scopes(blueprint: str | None) -> tuple[str, ...]:
     return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
+def _redirect_url(request: Request, path: str) -> str:
+    """A routing redirect's Location: ``path`` (percent-encoded) below the app's mount point, with the request's query."""
+    query = request.environ.get("QUERY_STRING")
+    url = request.script_root + path
+    return f"{url}?{query}" if query else url
+
+
 def host_is_trusted(host: str, trusted: tuple[str, ...]) -> bool:
     """Whether ``host`` (a Host header, port allowed) is one of ``trusted``.
 
@@ -159,6 +166,8 @@ class Pipeline:
         error_handlers: dict[str | None, dict[int | type[BaseException], Callable[[Any], Any]]]
         teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]]
         startup_funcs: list[Callable[[], Any]]
+
+        def _new_request(self, environ: WSGIEnviron) -> Request: ...
         request_class: type[Request]
         response_class: type[Response]
         session_interface: Any
@@ -278,10 +287,8 @@ class Pipeline:
         """The WSGI entry point; ``app.wsgi_app = Middleware(app.wsgi_app)`` wraps it."""
         if not self._started:
             self._start()
-        request = self.request_class(environ)
-        if self._request_limits:
-            for name, value in self._request_limits:
-                setattr(request, name, value)
+        # PERF: without configured limits, no call to _new_request().
+        request = self._new_request(environ) if self._request_limits else self.request_class(environ)
         ctx = RequestContext(self, request, self._app_context_factory)  # type: ignore[arg-type]
         ctx.push()
         try:
@@ -470,6 +477,11 @@ class Pipeline:
             return self._error_response(exc)
         raise exc
 
+    def _propagates(self) -> bool:
+        """Whether unhandled errors are raised to the caller: ``PROPAGATE_EXCEPTIONS``, default in testing or debug."""
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        return bool(propagate or (propagate is None and (self.testing or self.debug)))
+
     def _trapped(self, exc: HTTPError) -> bool:
         """Whether config traps this HTTPError (``TRAP_HTTP_EXCEPTIONS``, ``TRAP_BAD_REQUEST_ERRORS``)."""
         config = self.config
@@ -487,8 +499,7 @@ class Pipeline:
         ctx.error = exc
         if _got_request_exception.receivers:
             _got_request_exception.send(self, exception=exc)
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate or (propagate is None and (self.testing or self.debug)):
+        if self._propagates():
             raise exc
         request = ctx.request
         log.error("Exception on %s %s", request.method, request.path, exc_info=exc)
@@ -512,10 +523,7 @@ class Pipeline:
             given: Response = error.response if isinstance(error.response, Response) else self.make_response(error.response)
             return given
         request = _cv_request.get().request
-        body, content_type = error.get_body(prefers_json=request.prefers_json)
-        response = self.response_class(body, status=error.code, content_type=content_type)
-        for name, value in error.get_headers():
-            response.headers.add(name, value)
+        response: Response = error.build_response(request.prefers_json, self.response_class)
         if isinstance(error, MethodNotAllowed) and not error.valid_methods:
             response.headers.set("Allow", ", ".join(self.url_map.allowed_methods(request.path)))
         return response
@@ -537,10 +545,7 @@ class Pipeline:
         try:
             rule, view_args = self.url_map.match(request.path, request.method)
         except RequestRedirect as redirect:
-            # Below the app's mount point, percent-encoded: the path was decoded.
-            new_url = request.script_root + quote(redirect.new_url, safe=_PATH_SAFE)
-            query = request.environ.get("QUERY_STRING")
-            redirect.new_url = f"{new_url}?{query}" if query else new_url
+            redirect.new_url = _redirect_url(request, quote(redirect.new_url, safe=_PATH_SAFE))
             ctx.routing_exception = redirect
             ctx.plan = self._app_plan
         except HTTPError as exc:
@@ -572,9 +577,7 @@ class Pipeline:
                 continue
             if other.arguments or other.defaults != view_args:
                 continue
-            new_url = request.script_root + other.build_path({})  # already percent-encoded
-            query = request.environ.get("QUERY_STRING")
-            return RequestRedirect(f"{new_url}?{query}" if query else new_url)
+            return RequestRedirect(_redirect_url(request, other.build_path({})))  # build_path encodes
         return None
 
     def _merged_slashes(self, request: Request) -> RequestRedirect | None:
@@ -589,9 +592,7 @@ class Pipeline:
             pass  # the merged path then needs its slash: redirect to it, the next request adds it
         except HTTPError:
             return None
-        new_url = request.script_root + quote(merged, safe=_PATH_SAFE)
-        query = request.environ.get("QUERY_STRING")
-        return RequestRedirect(f"{new_url}?{query}" if query else new_url)
+        return RequestRedirect(_redirect_url(request, quote(merged, safe=_PATH_SAFE)))
 
     def _automatic_options(self, request: Request) -> Response:
         response = self.response_class("")
@@ -633,10 +634,8 @@ class Pipeline:
             except Exception as error:
                 log.error("a %s function (%s) failed", kind, getattr(func, "__qualname__", func), exc_info=error)
                 first = first or error
-        if first is not None:
-            propagate = self.config["PROPAGATE_EXCEPTIONS"]
-            if propagate or (propagate is None and (self.testing or self.debug)):
-                raise first
+        if first is not None and self._propagates():
+            raise first
 
     # -- return values ---------------------------------------------------------------
 

@@ -159,23 +159,25 @@ class Scaffold(RouteDecorators):
     def _check_setup(self, what: str) -> None:
         """Raise when registering ``what`` comes too late; overridden by App and Blueprint."""
 
+    def _add_hook(self, table: dict[Scope, list[Any]], what: str, func: F) -> F:
+        """Append ``func`` to its own scope's list of ``table``, if setup is still open."""
+        self._check_setup(what)
+        table.setdefault(None, []).append(func)
+        return func
+
     def before_request(self, func: F) -> F:
         """Run ``func()`` before each view; a non-None return value is the response.
 
         An app's hooks run before its blueprints' (outer blueprint first).
         """
-        self._check_setup("a before_request hook")
-        self.before_request_funcs.setdefault(None, []).append(func)
-        return func
+        return self._add_hook(self.before_request_funcs, "a before_request hook", func)
 
     def after_request(self, func: F) -> F:
         """Run ``func(response)`` after each view; it returns the response to send.
 
         Hooks run newest first, a blueprint's before the app's, as in Flask.
         """
-        self._check_setup("an after_request hook")
-        self.after_request_funcs.setdefault(None, []).append(func)
-        return func
+        return self._add_hook(self.after_request_funcs, "an after_request hook", func)
 
     def teardown_request(self, func: F) -> F:
         """Run ``func(exc)`` when the request ends, always, after the body was sent.
@@ -183,9 +185,7 @@ class Scaffold(RouteDecorators):
         ``exc`` is the unhandled exception that made the response a 500, or
         None (no error, or an error handler answered it).
         """
-        self._check_setup("a teardown_request hook")
-        self.teardown_request_funcs.setdefault(None, []).append(func)
-        return func
+        return self._add_hook(self.teardown_request_funcs, "a teardown_request hook", func)
 
     def url_value_preprocessor(self, func: F) -> F:
         """Run ``func(endpoint, view_args)`` before the before_request hooks.
@@ -193,15 +193,11 @@ class Scaffold(RouteDecorators):
         It may pop values from ``view_args`` (e.g. a language code into ``g``)
         so the view does not receive them.
         """
-        self._check_setup("a url_value_preprocessor")
-        self.url_value_preprocessors.setdefault(None, []).append(func)
-        return func
+        return self._add_hook(self.url_value_preprocessors, "a url_value_preprocessor", func)
 
     def url_defaults(self, func: F) -> F:
         """Run ``func(endpoint, values)`` in ``url_for`` to fill in values (e.g. the current language)."""
-        self._check_setup("a url_defaults function")
-        self.url_default_functions.setdefault(None, []).append(func)
-        return func
+        return self._add_hook(self.url_default_functions, "a url_defaults function", func)
 
     def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
         """Register a handler for a status code or an exception class.

@@ -700,7 +700,7 @@ class Worker:
             access_log.info(_ACCESS_FORMAT, *args)
             return
         # PERF: sluice's own handler alone: the line it would write, written
-        # without a LogRecord (about 25 us -> 6 us a line; benchmarks/RESULTS.md).
+        # without a LogRecord (17.1 -> 5.2 us a line; benchmarks/RESULTS.md).
         line = _ACCESS_FORMAT % args + "\n"
         with handler.lock:  # type: ignore[union-attr]
             try:
