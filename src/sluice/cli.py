@@ -530,13 +530,9 @@ def configure_access_log(config: Config) -> None:
         return
     logger.disabled = False
     logger.setLevel(logging.INFO)
-    if config.access_log == "-":
-        handler: logging.Handler = logging.StreamHandler(sys.stderr)
-    else:
-        handler = logging.FileHandler(config.access_log)
-    formatter = logging.Formatter("%(message)s")
-    formatter._sluice = True  # type: ignore[attr-defined]  # the worker may write lines itself (same bytes)
-    handler.setFormatter(formatter)
+    from sluice.server.accesslog import make_handler
+
+    handler = make_handler(config.access_log)
     handler._sluice = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
 

@@ -32,6 +32,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import IO
 from typing import Any
+from typing import cast
 from urllib.parse import quote
 
 from sluice.ctx import _cv_request
@@ -44,6 +45,7 @@ from sluice.wrappers.datastructures import Headers
 from sluice.wrappers.datastructures import check_value
 from sluice.wrappers.filebody import FileBody
 from sluice.wrappers.filebody import Part
+from sluice.wrappers.filebody import RawFile
 from sluice.wrappers.http import http_date
 from sluice.wrappers.response import Response
 
@@ -356,9 +358,15 @@ def _send_with(
 
     if file is None:
         assert source is not None
-        file = open(source, "rb")  # noqa: SIM115 - closed by the FileBody or below
+        raw, st = RawFile.open(source)
+        file = cast(IO[bytes], raw)
+        extent: tuple[int, int | None, float | None, bool] | None = (
+            (0, st.st_size, st.st_mtime, True) if stat.S_ISREG(st.st_mode) else None
+        )
+    else:
+        extent = None
     try:
-        return _respond(file, source, mimetype, headers, conditional, etag, last_modified, max_age, cache_control)
+        return _respond(file, extent, source, mimetype, headers, conditional, etag, last_modified, max_age, cache_control)
     except BaseException:
         file.close()
         raise
@@ -366,6 +374,7 @@ def _send_with(
 
 def _respond(
     file: IO[bytes],
+    extent: tuple[int, int | None, float | None, bool] | None,
     path: str | None,
     mimetype: str,
     headers: list[tuple[str, str]],
@@ -375,7 +384,8 @@ def _respond(
     max_age: MaxAge,
     cache_control: str | None,
 ) -> Response:
-    start, size, mtime = _extent(file)
+    # ``extent``: known when sluice opened the file (and fstat'ed it).
+    start, size, mtime, regular = extent if extent is not None else _extent(file)
     if last_modified is None and mtime is not None:
         modified: int | None = int(mtime)
     elif isinstance(last_modified, datetime):
@@ -437,16 +447,16 @@ def _respond(
         first, stop = ranges[0]
         headers.append(("Content-Range", f"bytes {first}-{stop - 1}/{size}"))
         headers.append(("Content-Length", str(stop - first)))
-        return _response(FileBody(file, [(start + first, stop - first)]), 206, headers, mimetype)
+        return _response(FileBody(file, [(start + first, stop - first)], regular), 206, headers, mimetype)
     if ranges and 1 < len(ranges) <= MAX_RANGES:
         content_type, parts = _multipart(ranges, size, start, mimetype)
         length = sum(len(part) if isinstance(part, bytes) else part[1] for part in parts)
         # No request may make the body larger than the file (issue 8).
         if length < size:
             headers.append(("Content-Length", str(length)))
-            return _response(FileBody(file, parts), 206, headers, None, content_type)
+            return _response(FileBody(file, parts, regular), 206, headers, None, content_type)
     headers.append(("Content-Length", str(size)))
-    return _response(FileBody(file, [(start, size)]), 200, headers, mimetype)
+    return _response(FileBody(file, [(start, size)], regular), 200, headers, mimetype)
 
 
 @lru_cache(maxsize=1024)
@@ -456,8 +466,8 @@ def _file_tag(path: str, mtime: float, size: int | None) -> str:
     return f'"{int(mtime * 1e6):x}-{(size or 0):x}-{check:x}"'
 
 
-def _extent(file: IO[bytes]) -> tuple[int, int | None, float | None]:
-    """``(start, length, mtime)`` of a file from its position: length None when unseekable."""
+def _extent(file: IO[bytes]) -> tuple[int, int | None, float | None, bool]:
+    """``(start, length, mtime, regular)`` of a file from its position: length None when unseekable."""
     mtime: float | None = None
     try:
         st = os.fstat(file.fileno())
@@ -466,16 +476,16 @@ def _extent(file: IO[bytes]) -> tuple[int, int | None, float | None]:
     if st is not None and stat.S_ISREG(st.st_mode):
         mtime = st.st_mtime
         start = file.tell()
-        return start, max(st.st_size - start, 0), mtime
+        return start, max(st.st_size - start, 0), mtime, True
     try:
         if not file.seekable():
-            return 0, None, None
+            return 0, None, None, False
         start = file.tell()
         end = file.seek(0, io.SEEK_END)
         file.seek(start)
     except (AttributeError, OSError, ValueError):
-        return 0, None, None
-    return start, max(end - start, 0), mtime
+        return 0, None, None, False
+    return start, max(end - start, 0), mtime, False
 
 
 def _multipart(ranges: list[tuple[int, int]], size: int, start: int, mimetype: str) -> tuple[str, list[Part]]:

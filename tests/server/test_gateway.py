@@ -760,3 +760,26 @@ def test_file_wrapper_parts_length_mismatch_iterated(tmp_path: Path) -> None:
     transport, _ = _run_app(app)
     assert transport.sendfile_calls == []
     assert transport.sent.endswith(b"\r\n\r\nabc")
+
+
+def test_file_wrapper_parts_not_offered_are_read() -> None:
+    # sendfile_parts() returns None for a file not known to be regular (a
+    # pipe, a BytesIO): the body is read and sent, never sendfile'd.
+    class NotRegular(_Parts):
+        def sendfile_parts(self) -> None:  # type: ignore[override]
+            return None
+
+        def read(self, size: int = -1) -> bytes:
+            data, self.parts = (b"piped", []) if self.parts else (b"", [])
+            return data
+
+    filelike = NotRegular(io.BytesIO(b""), [(0, 5)])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return environ["wsgi.file_wrapper"](filelike)
+
+    transport, outcome = _run_app(app)
+    assert transport.sendfile_calls == []
+    assert transport.sent.endswith(b"\r\n\r\npiped")
+    assert outcome.keep_alive and filelike.closed == 1

@@ -383,21 +383,21 @@ def test_body_read_by_loop_across_many_reads(server: LiveServer) -> None:
 
 
 def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path: Path) -> None:
-    # sluice's own handler alone: the worker writes the line itself; with a
+    # sluice's own handler alone: the worker queues the line itself; with a
     # filter (or another handler) it goes through logging. Same bytes.
     import logging
     from types import SimpleNamespace
 
     from sluice.cli import configure_access_log
-    from sluice.server import worker
+    from sluice.server import accesslog
     from sluice.server.worker import Worker
 
     logger = logging.getLogger("sluice.access")
     conn = SimpleNamespace(peer=("10.0.0.7", 5555))
     request = SimpleNamespace(
-        headers=[(b"host", b"x"), ("referer", 'http://r/"q'), ("user-agent", "ua/1")],
+        headers=[(b"host", b"x"), ("referer", 'http://r/"q\\\x1b[2J\xe9'), ("user-agent", "ua/1")],
         method="GET",
-        target="/a?b=1",
+        target='/a?b="1"',
         http_version="1.1",
     )
     outcome = SimpleNamespace(status=206, bytes_sent=5)
@@ -408,14 +408,14 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
             configure_access_log(SimpleNamespace(access_log=str(log)))  # type: ignore[arg-type]
             if through_logging:
                 logger.addFilter(lambda record: True)
-            assert (worker._own_access_handler() is None) is through_logging
+            assert (accesslog.own_handler() is None) is through_logging
             Worker._log_access(None, conn, request, outcome, 0.25)  # type: ignore[arg-type]
             for handler in logger.handlers:
                 handler.flush()
-            lines.append(log.read_text())
+            lines.append(log.read_bytes())
             logger.filters.clear()
     finally:
         configure_access_log(SimpleNamespace(access_log=None))  # type: ignore[arg-type]
     assert lines[0] == lines[1]
-    assert lines[0].startswith("10.0.0.7 - - [")
-    assert lines[0].endswith(' "GET /a?b=1 HTTP/1.1" 206 5 "http://r/\\"q" "ua/1" 0.250000\n')
+    assert lines[0].startswith(b"10.0.0.7 - - [")
+    assert lines[0].endswith(b' "GET /a?b=\\"1\\" HTTP/1.1" 206 5 "http://r/\\"q\\\\\\x1B[2J\\xE9" "ua/1" 0.250000\n')

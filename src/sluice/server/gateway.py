@@ -757,7 +757,8 @@ class Exchange:
         file = wrapper.filelike
         parts_of = getattr(file, "sendfile_parts", None)
         if parts_of is not None:
-            return self._send_parts(*parts_of())
+            offered = parts_of()
+            return offered is not None and self._send_parts(*offered)
         try:
             fd = file.fileno()
             offset = file.tell()
@@ -785,18 +786,14 @@ class Exchange:
     def _send_parts(self, file: IO[bytes], parts: list[bytes | tuple[int, int]]) -> bool:
         """Send a body of byte strings and ``(offset, count)`` ranges of ``file``, ranges with ``sendfile``.
 
-        A filelike with ``sendfile_parts()`` offers this (sluice's file
+        A filelike offers this with ``sendfile_parts()``, which returns
+        ``(file, parts)`` for a regular file and None otherwise (sluice's file
         responses: one range, or ``multipart/byteranges``).
 
         Returns:
             True if sent; False (nothing sent) if the caller must iterate:
-            not a regular file, or a length other than the app's.
+            a length other than the app's.
         """
-        try:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                return False
-        except (AttributeError, OSError, ValueError):
-            return False
         total = sum(len(part) if isinstance(part, bytes) else part[1] for part in parts)
         if self._app_length is not None and self._app_length != total:
             return False

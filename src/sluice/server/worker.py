@@ -33,10 +33,14 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import IO
-from typing import Any
 
 from sluice.errors import RemoteProtocolError
 from sluice.server import gateway
+from sluice.server.accesslog import COMBINED
+from sluice.server.accesslog import access_log
+from sluice.server.accesslog import escape
+from sluice.server.accesslog import own_handler
+from sluice.server.accesslog import stamp
 from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import describe
@@ -50,7 +54,6 @@ from sluice.server.protocol.connection import Connection
 from sluice.server.protocol.writer import format_error
 
 log = logging.getLogger("sluice.error")
-access_log = logging.getLogger("sluice.access")
 
 _EPOLLIN = select.EPOLLIN
 # Edge-triggered: registered once per connection, never re-armed.
@@ -302,6 +305,10 @@ class Worker:
                 t.join(timeout=max(0.0, join_deadline - time.monotonic()))
             for conn in list(self.conns.values()):
                 self._close(conn)
+            # The access log writes in batches: every line of this run is
+            # written before run() returns.
+            for handler in access_log.handlers:
+                handler.flush()
             epoll.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
@@ -680,73 +687,32 @@ class Worker:
         referer = user_agent = "-"
         for name, value in request.headers:
             if name == "referer":
-                referer = value
+                referer = escape(value)
             elif name == "user-agent":
-                user_agent = value
+                user_agent = escape(value)
+        target = request.target
+        if '"' in target or "\\" in target:
+            target = escape(target)
         args = (
             conn.peer[0] if conn.peer else "-",
-            _log_stamp(),
+            stamp(),
             request.method,
-            request.target,
+            target,
             request.http_version,
             outcome.status,
             outcome.bytes_sent or "-",
-            referer.replace('"', '\\"'),
-            user_agent.replace('"', '\\"'),
+            referer,
+            user_agent,
             duration,
         )
-        handler = _own_access_handler()
+        handler = own_handler()
         if handler is None:
-            access_log.info(_ACCESS_FORMAT, *args)
-            return
-        # PERF: sluice's own handler alone: the line it would write, written
-        # without a LogRecord (17.1 -> 5.2 us a line; benchmarks/RESULTS.md).
-        line = _ACCESS_FORMAT % args + "\n"
-        with handler.lock:  # type: ignore[union-attr]
-            try:
-                handler.stream.write(line)
-                handler.flush()
-            except (OSError, ValueError):
-                pass  # the log's stream is gone (a closed stderr); serving goes on
-
-
-_ACCESS_FORMAT = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f'
-_stamp_cache: tuple[int, str] = (-1, "")
-
-
-def _log_stamp() -> str:
-    """The access log's local time, ``[10/Oct/2000:13:55:36 +0000]`` style, formatted once a second."""
-    global _stamp_cache
-    now = int(time.time())
-    cached = _stamp_cache
-    if cached[0] == now:
-        return cached[1]
-    stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(now))
-    _stamp_cache = (now, stamp)
-    return stamp
-
-
-def _own_access_handler() -> logging.StreamHandler[Any] | None:
-    """The access logger's handler when it is sluice's own alone (``configure_access_log``), else None.
-
-    Then a line can be written straight to its stream: nothing else (a
-    filter, another handler, a formatter of the user's) would see a record.
-    """
-    logger = access_log
-    handlers = logger.handlers
-    if len(handlers) != 1 or logger.disabled or logger.filters or logger.propagate:
-        return None
-    handler = handlers[0]
-    if (
-        not getattr(handler, "_sluice", False)
-        or not isinstance(handler, logging.StreamHandler)
-        or handler.filters
-        or handler.level > logging.INFO
-        or not getattr(handler.formatter, "_sluice", False)
-        or not logger.isEnabledFor(logging.INFO)
-    ):
-        return None
-    return handler
+            access_log.info(COMBINED, *args)
+        else:
+            # PERF: sluice's own handler alone: the line it would write,
+            # queued without a LogRecord, written by its thread in batches
+            # (server/accesslog.py; benchmarks/RESULTS.md "Static files").
+            handler.add(COMBINED % args + "\n")
 
 
 def _set_batch_policy() -> tuple[int, int] | None:

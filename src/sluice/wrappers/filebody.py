@@ -8,11 +8,19 @@ sluice's gateway asks :meth:`FileResult.sendfile_parts` and sends each range
 with ``sendfile(2)``; other servers use ``fileno()``/``tell()`` (a single
 range) or ``read()``. ``FileResult.close()`` closes the file and ends the
 request, once.
+
+A file sluice opens itself is a :class:`RawFile`: a descriptor with no
+buffer, whose one ``fstat`` the caller already made (PERF: ``open(path,
+"rb")`` costs an ``fstat``, an ``ioctl`` and an ``lseek`` more, about 5 us of
+a 4 KiB static answer; benchmarks/RESULTS.md "Static files").
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import stat
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import IO
@@ -24,19 +32,96 @@ BLOCK_SIZE = 65536
 Part = bytes | tuple[int, int]
 
 
+class RawFile(io.RawIOBase):
+    """A file opened for reading as a bare descriptor: ``read``, ``seek``, ``fileno``, no buffer.
+
+    Made by :meth:`open`, which also returns the file's ``fstat``.
+
+    Args:
+        fd: an open descriptor, owned (closed) by this object.
+        name: the path it was opened from.
+    """
+
+    def __init__(self, fd: int, name: str) -> None:
+        self._fd = fd
+        self.name = name
+
+    @classmethod
+    def open(cls, path: str) -> tuple[RawFile, os.stat_result]:
+        """Open ``path`` for reading; return the file and its ``fstat``.
+
+        Raises:
+            OSError: as ``open(path, "rb")`` (``IsADirectoryError`` for a directory).
+        """
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(fd, path), st
+
+    def fileno(self) -> int:
+        """The descriptor.
+
+        Raises:
+            ValueError: the file is closed.
+        """
+        if self._fd < 0:
+            raise ValueError("I/O operation on closed file")
+        return self._fd
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def seekable(self) -> bool:
+        """True."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into ``buffer`` from the current position; return the count (0 at the end)."""
+        return os.readv(self.fileno(), [buffer])
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (to the end when negative); ``b""`` at the end."""
+        if size is None or size < 0:
+            return self.readall()
+        return os.read(self.fileno(), size)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move the position; return the new one."""
+        return os.lseek(self.fileno(), offset, whence)
+
+    def tell(self) -> int:
+        """The position."""
+        return os.lseek(self.fileno(), 0, io.SEEK_CUR)
+
+    def close(self) -> None:
+        """Close the descriptor; later calls do nothing."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+        super().close()
+
+
 class FileBody:
     """An iterable response body made of byte strings and ranges of one file.
 
     Args:
         file: the open binary file (closed by :meth:`close`).
         parts: ``bytes`` or ``(offset, count)`` items, sent in order.
+        regular: ``file`` is known to be a regular file (``sendfile`` works).
     """
 
-    __slots__ = ("file", "parts", "_index", "_pos", "_closed")
+    __slots__ = ("file", "parts", "regular", "_index", "_pos", "_closed")
 
-    def __init__(self, file: IO[bytes], parts: list[Part]) -> None:
+    def __init__(self, file: IO[bytes], parts: list[Part], regular: bool = False) -> None:
         self.file = file
         self.parts = parts
+        self.regular = regular
         self._index = 0  # the part read() is in
         self._pos = 0  # bytes of that part already read
         self._closed = False
@@ -121,9 +206,15 @@ class FileResult:
         """Read up to ``size`` body bytes."""
         return self._body.read(size)
 
-    def sendfile_parts(self) -> tuple[IO[bytes], list[Part]]:
-        """The file and the parts, for a server that sends ranges with ``sendfile``."""
-        return self._body.file, self._body.parts
+    def sendfile_parts(self) -> tuple[IO[bytes], list[Part]] | None:
+        """The file and the parts, for a server that sends ranges with ``sendfile``.
+
+        Returns:
+            None when the file is not known to be a regular file: then the
+            server reads the body instead.
+        """
+        body = self._body
+        return (body.file, body.parts) if body.regular else None
 
     def fileno(self) -> int:
         """The file descriptor, for servers that ``sendfile`` from ``tell()``.

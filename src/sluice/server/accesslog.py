@@ -1,0 +1,261 @@
+"""The access log: one line per response, written off the request thread in batches.
+
+Design: a request thread only formats its line and appends it to a deque
+(:meth:`LineHandler.add`, lock-free under the GIL); a writer thread, started
+on the first line, writes what accumulated in one ``write`` when
+:data:`FLUSH_INTERVAL` has passed since the first pending line or
+:data:`BATCH_LINES` lines are waiting, whichever comes first. A log line
+therefore costs no system call and gives no other thread the GIL on the
+request's path (PERF: benchmarks/RESULTS.md "Static files").
+
+Nothing is lost: lines keep their order (one deque, drained under the
+handler's lock); ``flush()`` and ``close()`` write every pending line, and
+``logging.shutdown`` (run at interpreter exit) calls both; once
+:data:`MAX_PENDING` lines wait (the stream blocks, say a full pipe), the
+request thread that adds one more writes them itself, so memory stays
+bounded and the stream's back-pressure reaches the server, as it did with
+one write per line. After ``close()`` every line is written at once. A forked
+child starts with nothing pending and its own writer.
+
+When the access logger has this handler alone, with sluice's formatter and no
+filter, the worker builds the line itself without a ``LogRecord``
+(:func:`own_handler`); any user configuration (a filter, another handler, a
+formatter) makes it go through ``logging`` as usual, with the same bytes.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import TextIO
+
+#: Seconds a line may wait before the writer thread writes it.
+FLUSH_INTERVAL = 0.2
+#: Lines that make the writer thread write at once.
+BATCH_LINES = 256
+#: Lines pending at which the request thread writes them itself.
+MAX_PENDING = 16384
+
+#: The combined log format (Apache, nginx) and the duration in seconds.
+COMBINED = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f'
+
+access_log = logging.getLogger("sluice.access")
+
+_handlers: weakref.WeakSet[LineHandler] = weakref.WeakSet()
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler whose lines a background thread writes in batches.
+
+    Args:
+        stream: the text stream to write to.
+        owns_stream: close ``stream`` when the handler is closed (a file the
+            handler opened), not when it is ``sys.stderr``.
+        interval: the longest wait of a line before it is written, in seconds.
+        batch: the number of pending lines that is written at once.
+        limit: the number of pending lines at which the adding thread writes
+            them itself.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        owns_stream: bool = False,
+        interval: float = FLUSH_INTERVAL,
+        batch: int = BATCH_LINES,
+        limit: int = MAX_PENDING,
+    ) -> None:
+        super().__init__(stream)
+        self.owns_stream = owns_stream
+        self.interval = interval
+        self._batch = batch
+        self._limit = max(limit, batch)
+        self._pending: collections.deque[str] = collections.deque()
+        self._ready = threading.Event()  # set when a line lands in an empty deque
+        self._full = threading.Event()  # set when a batch is waiting
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        _handlers.add(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Format ``record`` and queue its line."""
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self.add(line)
+
+    def add(self, line: str) -> None:
+        """Queue one finished line (with its newline); it is written within ``interval`` seconds."""
+        pending = self._pending
+        pending.append(line)
+        count = len(pending)
+        if count == 1:
+            if self._thread is None:
+                self._start()
+            self._ready.set()
+        if count >= self._batch:
+            if count >= self._limit:
+                self.flush()
+            else:
+                self._full.set()
+
+    def flush(self) -> None:
+        """Write every pending line now, in order, and flush the stream."""
+        pending = self._pending
+        with self.lock:  # type: ignore[union-attr]
+            stream = self.stream
+            try:
+                while pending:
+                    stream.write("".join([pending.popleft() for _ in range(len(pending))]))
+                stream.flush()
+            except (OSError, ValueError):
+                # The stream is gone (a closed stderr): the lines cannot be
+                # written anywhere; serving goes on.
+                pending.clear()
+
+    def close(self) -> None:
+        """Write what is pending, stop the writer thread; later lines are written at once."""
+        with self.lock:  # type: ignore[union-attr]
+            self._closed = True
+            self._batch = self._limit = 1
+        # NOTE: no join: ``logging.shutdown`` calls this holding the lock
+        # the writer thread may be waiting for. Woken, it finds nothing
+        # pending and ends.
+        self._ready.set()
+        self._full.set()
+        self.flush()
+        if self.owns_stream:
+            with self.lock:  # type: ignore[union-attr]
+                try:
+                    self.stream.close()
+                except (OSError, ValueError):
+                    pass
+        super().close()
+
+    def _start(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._thread is not None or self._closed:
+                return
+            thread = threading.Thread(target=self._write_batches, name="sluice-access-log", daemon=True)
+            self._thread = thread
+        thread.start()
+
+    def _write_batches(self) -> None:
+        ready, full = self._ready, self._full
+        while True:
+            ready.wait()
+            # Let lines gather: until a batch is full or the interval ends.
+            full.wait(self.interval)
+            ready.clear()
+            full.clear()
+            # NOTE: a line added from here on either is taken by this drain
+            # (it loops until the deque is empty) or lands in an empty deque
+            # and sets ``ready`` again: no line waits for a later one.
+            self.flush()
+            if self._closed:
+                return
+
+    def _after_fork(self) -> None:
+        # The parent's writer thread does not exist here and the parent
+        # writes its own pending lines.
+        self._pending.clear()
+        self._ready = threading.Event()
+        self._full = threading.Event()
+        self._thread = None
+
+
+def _reset_after_fork() -> None:
+    for handler in list(_handlers):
+        handler._after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def own_handler() -> LineHandler | None:
+    """The access logger's handler when it is sluice's own alone, else None.
+
+    Then the worker may build the line and :meth:`LineHandler.add` it
+    without a ``LogRecord``: nothing else (a filter, another handler, a
+    formatter of the user's) would see a record.
+    """
+    logger = access_log
+    handlers = logger.handlers
+    if len(handlers) != 1 or logger.disabled or logger.filters or logger.propagate:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not LineHandler
+        or handler.filters
+        or handler.level > logging.INFO
+        or not getattr(handler.formatter, "_sluice", False)
+        or not logger.isEnabledFor(logging.INFO)
+    ):
+        return None
+    return handler
+
+
+def make_handler(target: str) -> LineHandler:
+    """The handler ``--access-log`` names: ``-`` for stderr, else a file opened for appending.
+
+    Raises:
+        OSError: the file cannot be opened.
+    """
+    if target == "-":
+        import sys
+
+        handler = LineHandler(sys.stderr)
+    else:
+        # Lines are ASCII (escaped); backslashreplace guards a user's formatter.
+        handler = LineHandler(open(target, "a", encoding="utf-8", errors="backslashreplace"), owns_stream=True)
+    formatter = logging.Formatter("%(message)s")
+    formatter._sluice = True  # type: ignore[attr-defined]  # the worker may build lines itself (same bytes)
+    handler.setFormatter(formatter)
+    return handler
+
+
+_stamp_cache: tuple[int, str] = (-1, "")
+
+
+def stamp() -> str:
+    """The local time as the combined format writes it (``10/Oct/2000:13:55:36 +0000``), made once a second."""
+    global _stamp_cache
+    now = int(time.time())
+    cached = _stamp_cache
+    if cached[0] == now:
+        return cached[1]
+    text = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(now))
+    _stamp_cache = (now, text)
+    return text
+
+
+def escape(value: str) -> str:
+    """``value`` safe inside a quoted log field: ``"`` and ``\\`` escaped, other bytes outside visible ASCII as ``\\xHH``.
+
+    A client cannot end the field, start a new line or write terminal
+    control sequences into the log with its request line or headers (as
+    nginx escapes its log variables).
+    """
+    # PERF: the common value (visible ASCII, no quote or backslash) costs two scans.
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return value
+    return "".join([_ESCAPES.get(ch) or _escape_char(ch) for ch in value])
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    # Not from the wire (header bytes decode to at most U+00FF): a value an app set.
+    return "".join(f"\\x{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+
+
+_ESCAPES = {chr(c): chr(c) for c in range(0x20, 0x7F)}
+_ESCAPES['"'] = '\\"'
+_ESCAPES["\\"] = "\\\\"

@@ -1,0 +1,318 @@
+"""The access log: batched writes that lose nothing, and fields a client cannot forge."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sluice.server.accesslog import LineHandler
+from sluice.server.accesslog import escape
+from sluice.server.accesslog import make_handler
+from tests.live import start_server
+
+
+def _wait_for(predicate: object, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+class _CountingStream(io.StringIO):
+    """A text stream that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, s: str) -> int:
+        self.writes += 1
+        return super().write(s)
+
+
+# -- batching ---------------------------------------------------------------------------
+
+
+def test_a_line_is_written_within_the_interval_without_more_traffic() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=0.05)
+    try:
+        handler.add("one\n")
+        assert _wait_for(lambda: stream.getvalue() == "one\n", timeout=2.0)
+    finally:
+        handler.close()
+
+
+def test_lines_are_written_in_batches_not_one_write_each() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=0.2, batch=1000)
+    try:
+        for i in range(500):
+            handler.add(f"{i}\n")
+        assert _wait_for(lambda: stream.getvalue().count("\n") == 500, timeout=3.0)
+        assert stream.getvalue() == "".join(f"{i}\n" for i in range(500))
+        assert stream.writes < 10
+    finally:
+        handler.close()
+
+
+def test_a_full_batch_is_written_before_the_interval() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=60.0, batch=10)
+    try:
+        for i in range(10):
+            handler.add(f"{i}\n")
+        assert _wait_for(lambda: stream.getvalue().count("\n") == 10, timeout=3.0)
+    finally:
+        handler.close()
+
+
+def test_many_threads_lose_no_line_and_keep_each_threads_order() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=0.01, batch=64, limit=256)
+    threads, per_thread = 8, 5000
+
+    def produce(t: int) -> None:
+        for i in range(per_thread):
+            handler.add(f"{t} {i}\n")
+
+    workers = [threading.Thread(target=produce, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    handler.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == threads * per_thread
+    seen: dict[str, int] = {}
+    for line in lines:
+        t, i = line.split()
+        assert int(i) == seen.get(t, -1) + 1, f"thread {t}: line {i} out of order"
+        seen[t] = int(i)
+
+
+def test_flush_writes_everything_pending_now() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=60.0)
+    try:
+        handler.add("a\n")
+        handler.add("b\n")
+        handler.flush()
+        assert stream.getvalue() == "a\nb\n"
+    finally:
+        handler.close()
+
+
+def test_a_blocked_stream_bounds_what_is_pending() -> None:
+    # The writer thread is stuck in a write; once `limit` lines wait the
+    # adding thread writes them itself (it waits for the stream, as with one
+    # write per line), so memory stays bounded and no line is lost.
+    gate = threading.Event()
+
+    class Stuck(_CountingStream):
+        def write(self, s: str) -> int:
+            gate.wait(10)
+            return super().write(s)
+
+    stream = Stuck()
+    handler = LineHandler(stream, interval=0.01, batch=4, limit=20)
+    done = threading.Event()
+
+    def produce() -> None:
+        for i in range(100):
+            handler.add(f"{i}\n")
+        done.set()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    time.sleep(0.3)
+    assert not done.is_set()
+    assert len(handler._pending) <= 20
+    gate.set()
+    producer.join(10)
+    handler.close()
+    assert stream.getvalue() == "".join(f"{i}\n" for i in range(100))
+
+
+def test_close_writes_pending_lines_and_later_lines_go_out_at_once() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=60.0)
+    handler.add("before\n")
+    handler.close()
+    assert stream.getvalue() == "before\n"
+    handler.add("after\n")
+    assert stream.getvalue() == "before\nafter\n"
+
+
+def test_a_closed_stream_drops_lines_without_raising() -> None:
+    stream = io.StringIO()
+    handler = LineHandler(stream, interval=60.0)
+    stream.close()
+    handler.add("x\n")
+    handler.flush()
+    handler.close()
+
+
+def test_records_through_logging_are_batched_with_the_same_bytes() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=60.0)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("tests.accesslog.records")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("a %s", "b")
+        assert stream.getvalue() == ""
+        handler.flush()
+        assert stream.getvalue() == "a b\n"
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_logging_shutdown_writes_pending_lines(tmp_path: Path) -> None:
+    # The interpreter's exit runs logging.shutdown: a line queued just before
+    # is in the file after the process ended.
+    log = tmp_path / "a.log"
+    code = (
+        "import logging, sys\n"
+        "from sluice.server.accesslog import make_handler\n"
+        f"h = make_handler({str(log)!r})\n"
+        "logging.getLogger('x').addHandler(h)\n"
+        "for i in range(3): h.add(f'line {i}\\n')\n"
+    )
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert log.read_text() == "line 0\nline 1\nline 2\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_writes_its_own_lines_only(tmp_path: Path) -> None:
+    log = tmp_path / "fork.log"
+    handler = make_handler(str(log))
+    handler.interval = 60.0
+    try:
+        handler.add("parent-before\n")
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                handler.add("child\n")
+                handler.flush()
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        handler.flush()
+    finally:
+        handler.close()
+    lines = log.read_text().splitlines()
+    assert sorted(lines) == ["child", "parent-before"]
+
+
+# -- escaping ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "logged"),
+    [
+        ("curl/8.5.0", "curl/8.5.0"),
+        ("a b", "a b"),
+        ('say "hi"', 'say \\"hi\\"'),
+        ("back\\slash", "back\\\\slash"),
+        ("line\r\nbreak", "line\\x0D\\x0Abreak"),
+        ("tab\there", "tab\\x09here"),
+        ("esc\x1b[31mred", "esc\\x1B[31mred"),
+        ("nul\x00", "nul\\x00"),
+        ("del\x7f", "del\\x7F"),
+        ("latin\xe9\xff", "latin\\xE9\\xFF"),
+        ("\u20ac", "\\xE2\\x82\\xAC"),
+    ],
+)
+def test_escape_leaves_visible_ascii_and_escapes_the_rest(value: str, logged: str) -> None:
+    assert escape(value) == logged
+    assert escape(value).isascii() and escape(value).isprintable()
+
+
+# -- live: sluice serve ------------------------------------------------------------------
+
+_LINE = re.compile(
+    r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "(GET|POST) (\S+) HTTP/1\.1" '
+    r'(\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" \d+\.\d{6}$'
+)
+
+
+def _request(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_serve_writes_one_line_per_request_and_none_is_lost_at_stop(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    server = start_server("tests.apps.factories:create_app()", "--access-log", str(log))
+    try:
+        count = 300
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"".join(b"GET /n%d HTTP/1.1\r\nHost: a\r\n\r\n" % i for i in range(count)))
+            sock.sendall(b"GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            while sock.recv(65536):
+                pass
+    finally:
+        assert server.stop(signal.SIGTERM) == 0
+    lines = log.read_text().splitlines()
+    assert len(lines) == count + 1
+    assert [_LINE.match(line).group(2) for line in lines] == [f"/n{i}" for i in range(count)] + ["/last"]  # type: ignore[union-attr]
+
+
+def test_serve_writes_a_line_soon_after_the_response(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    server = start_server("tests.apps.factories:create_app()", "--access-log", str(log))
+    try:
+        _request(server.port, b"GET /soon HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        assert _wait_for(lambda: '"GET /soon HTTP/1.1"' in log.read_text(), timeout=2.0)
+    finally:
+        server.stop()
+
+
+def test_serve_hostile_fields_cannot_forge_or_split_lines(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    server = start_server("tests.apps.factories:create_app()", "--access-log", str(log))
+    # What the parser lets through: quotes, backslashes, HTAB and obs-text
+    # (RFC 9110 §5.5); CR, LF, NUL and other controls are a 400 already.
+    hostile_ua = b'x" 200 1 "-" "forged\\" \t\xff\xfe'
+    hostile_ref = b'http://e/"\tq\\'
+    try:
+        raw = (
+            b'GET /a"b\\c HTTP/1.1\r\nHost: a\r\nUser-Agent: ' + hostile_ua
+            + b"\r\nReferer: " + hostile_ref + b"\r\nConnection: close\r\n\r\n"
+        )
+        reply = _request(server.port, raw)
+        assert reply.startswith(b"HTTP/1.1 200 ")
+    finally:
+        server.stop()
+    data = log.read_bytes()
+    assert data.isascii()
+    lines = data.decode().splitlines()
+    assert len(lines) == 1
+    match = _LINE.match(lines[0])
+    assert match is not None, lines[0]
+    assert match.group(2) == '/a\\"b\\\\c'
+    assert match.group(5) == 'http://e/\\"\\x09q\\\\'
+    assert match.group(6) == 'x\\" 200 1 \\"-\\" \\"forged\\\\\\" \\x09\\xFF\\xFE'
