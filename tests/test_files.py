@@ -592,6 +592,20 @@ def test_static_precompressed_etag_and_range_per_variant(client: TestClient, var
     assert not_modified.header("Vary") == "Accept-Encoding"
 
 
+def test_static_variant_symlink_follows_the_files_rule(client: TestClient, root: Path) -> None:
+    # A variant symlink leading out of the folder is not a variant (it is
+    # never sent); one leading to a file inside the folder is.
+    static = root / "static"
+    (root / "secret.txt.gz").write_bytes(b"SECRET GZ")
+    (static / "sub" / "page.html.gz").symlink_to(root / "secret.txt.gz")
+    out = client.get("/static/sub/page.html", headers={"Accept-Encoding": "gzip"})
+    assert (out.status_code, out.data, out.header("Content-Encoding"), out.header("Vary")) == (200, b"<p>hi</p>", None, None)
+    (static / "inside.gz").write_bytes(b"INSIDE GZ")
+    (static / "data.bin.gz").symlink_to(static / "inside.gz")
+    inside = client.get("/static/data.bin", headers={"Accept-Encoding": "gzip"})
+    assert (inside.data, inside.header("Content-Encoding"), inside.header("Vary")) == (b"INSIDE GZ", "gzip", "Accept-Encoding")
+
+
 def test_static_no_vary_without_variant(client: TestClient) -> None:
     assert client.get("/static/sub/page.html", headers={"Accept-Encoding": "gzip"}).header("Vary") is None
 

@@ -32,7 +32,6 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import IO
 from typing import Any
-from typing import cast
 from urllib.parse import quote
 
 from sluice.ctx import _cv_request
@@ -350,29 +349,34 @@ def _send_with(
 ) -> Response:
     """Open the file (or its variant) and answer it, or answer with X-Sendfile."""
     source = variant[1] if variant is not None else path
-    config = current_app.config
+    ctx = _cv_request.get()
+    app: Any = ctx.app
+    config = app.config
     if source is not None and config.get("USE_X_SENDFILE", False):
         sendfile_response = _x_sendfile(source, mimetype, headers, config)
         if sendfile_response is not None:
             return sendfile_response
 
+    extent: tuple[int, int | None, float | None, bool] | None = None
     if file is None:
         assert source is not None
         raw, st = RawFile.open(source)
-        file = cast(IO[bytes], raw)
-        extent: tuple[int, int | None, float | None, bool] | None = (
-            (0, st.st_size, st.st_mtime, True) if stat.S_ISREG(st.st_mode) else None
-        )
+        opened: IO[bytes] = raw  # type: ignore[assignment]  # a RawIOBase is a binary file
+        if stat.S_ISREG(st.st_mode):
+            extent = (0, st.st_size, st.st_mtime, True)
     else:
-        extent = None
+        opened = file
     try:
-        return _respond(file, extent, source, mimetype, headers, conditional, etag, last_modified, max_age, cache_control)
+        return _respond(
+            ctx.request.environ, opened, extent, source, mimetype, headers, conditional, etag, last_modified, max_age, cache_control
+        )
     except BaseException:
-        file.close()
+        opened.close()
         raise
 
 
 def _respond(
+    environ: dict[str, Any],
     file: IO[bytes],
     extent: tuple[int, int | None, float | None, bool] | None,
     path: str | None,
@@ -416,7 +420,6 @@ def _respond(
             headers.append(("Cache-Control", f"public, max-age={max_age}" if max_age > 0 else f"no-cache, max-age={max_age}"))
             headers.append(("Expires", _date(int(time.time()) + max_age)))
 
-    environ = _cv_request.get().request.environ
     method = environ.get("REQUEST_METHOD", "GET")
     if conditional:
         code = evaluate_preconditions(environ, tag, modified)
@@ -647,16 +650,18 @@ def _checked_path(root: str, path: str) -> str:
     if full is None:
         raise NotFound()
     # PERF: one lstat per segment below the root; the real path is computed
-    # only when a segment is a symlink (benchmarks/static_files.py).
-    current = root
+    # only when a segment is a symlink (benchmarks/static_files.py). The
+    # segments' paths are prefixes of ``full`` (no join call per segment).
+    current = full[: len(full) - len(path)]
     try:
         for segment in path.split("/"):
-            current = os.path.join(current, segment)
+            current += segment
             mode = os.lstat(current).st_mode
             if stat.S_ISLNK(mode):
                 if not _is_inside(root, full) or not os.path.isfile(full):
                     raise NotFound()
                 return full
+            current += "/"
     except (OSError, ValueError):
         raise NotFound() from None
     if not stat.S_ISREG(mode):
@@ -711,7 +716,8 @@ class StaticView:
         """
         ctx = _request_ctx()
         app: Any = ctx.app
-        full = _checked_path(self._folder(app.root_path), filename)
+        root = self._folder(app.root_path)
+        full = _checked_path(root, filename)
         request = ctx.request
         config = app.config
         max_age = config.get("SEND_FILE_MAX_AGE_DEFAULT", None)
@@ -720,7 +726,7 @@ class StaticView:
             version = request.args.get("v")
             if version is not None and version == file_version(full):
                 cache_control = IMMUTABLE
-        variant, vary = _choose_variant(full, request.environ.get("HTTP_ACCEPT_ENCODING"))
+        variant, vary = _choose_variant(root, full, request.environ.get("HTTP_ACCEPT_ENCODING"))
         return _send(None, full, None, False, None, True, True, None, max_age, variant, vary, cache_control)
 
 
@@ -755,9 +761,23 @@ def _accepted(accept_encoding: str | None) -> dict[str, float]:
     return codings
 
 
-def _choose_variant(full: str, accept_encoding: str | None) -> tuple[tuple[str, str] | None, bool]:
-    """The precompressed variant to send, and whether any exists (then ``Vary`` is sent)."""
-    existing = [(coding, full + suffix) for coding, suffix in _VARIANTS if os.path.isfile(full + suffix)]
+def _choose_variant(root: str, full: str, accept_encoding: str | None) -> tuple[tuple[str, str] | None, bool]:
+    """The precompressed variant to send, and whether any exists (then ``Vary`` is sent).
+
+    A variant is held to the file's own rule: a regular file, or a symlink
+    whose target is a regular file inside ``root``.
+    """
+    existing: list[tuple[str, str]] = []
+    for coding, suffix in _VARIANTS:
+        variant_path = full + suffix
+        try:
+            mode = os.lstat(variant_path).st_mode
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(mode) or (
+            stat.S_ISLNK(mode) and _is_inside(root, variant_path) and os.path.isfile(variant_path)
+        ):
+            existing.append((coding, variant_path))
     if not existing:
         return None, False
     accepted = _accepted(accept_encoding)
