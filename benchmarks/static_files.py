@@ -116,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--wrk-cpu", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--size", action="append", choices=list(FILES), help="only this file size (repeatable; default both)")
     args = parser.parse_args(argv)
+    files = {label: FILES[label] for label in (args.size or FILES)}
     results: dict[tuple[str, str], list[float]] = {}
     by_round: dict[tuple[str, str, int], float] = {}
     with tempfile.TemporaryDirectory(prefix="sluice-static-bench-") as tmp:
@@ -124,12 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = workdir / "static"
         folder.mkdir()
         contents = {}
-        for size_label, (name, size) in FILES.items():
+        for size_label, (name, size) in files.items():
             contents[size_label] = os.urandom(size)
             (folder / name).write_bytes(contents[size_label])
         os.chmod(tmp, 0o755)
         for round_no in range(args.rounds):
-            for size_label, (name, _) in FILES.items():
+            for size_label, (name, _) in files.items():
                 for row in ROWS:
                     rps = measure(row, name, contents[size_label], folder, workdir, args)
                     if rps is not None:
@@ -141,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         values = results.get((row, size))
         return statistics.median(values) if values else None
 
-    lines = ["| server | " + " | ".join(f"{s} req/s" for s in FILES) + " |", "|---|" + "---:|" * len(FILES)]
+    lines = ["| server | " + " | ".join(f"{s} req/s" for s in files) + " |", "|---|" + "---:|" * len(files)]
     for row in ROWS:
-        cells = [median(row.name, s) for s in FILES]
+        cells = [median(row.name, s) for s in files]
         lines.append(f"| {row.label} | " + " | ".join(f"{c:,.0f}" if c else "failed" for c in cells) + " |")
     ratios = []
     for sluice_row in ("sluice", "sluice-nolog"):
