@@ -243,6 +243,32 @@ def server_env() -> dict[str, str]:
     return env
 
 
+def session_cpu_seconds(sid: int) -> float:
+    """CPU time (user + system) used so far by the live processes of session ``sid``.
+
+    A server started by :func:`running_server` leads its own session, so
+    this counts it and every process it forked (granian's and nginx's
+    workers), all threads included. NOTE: on a shared VM the rate a server
+    reaches moves with the host's load by tens of percent within minutes;
+    the CPU time it spends per request moves far less, and on one pinned,
+    saturated core it is the inverse of the rate it could reach.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        # After "pid (comm)": state ppid pgrp session ... utime(14) stime(15).
+        if int(fields[3]) == sid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM the server's process group, then SIGKILL it if it lingers."""
     with contextlib.suppress(ProcessLookupError):

@@ -44,6 +44,7 @@ from benchmarks.server import log_tail
 from benchmarks.server import loopback_url
 from benchmarks.server import parse_wrk
 from benchmarks.server import run_wrk
+from benchmarks.server import session_cpu_seconds
 from benchmarks.server import running_server
 from benchmarks.server import wait_until_ready
 from benchmarks.server import write_section
@@ -90,8 +91,13 @@ def _argv(row: Row, port: int, folder: Path, workdir: Path) -> list[str]:
             "--host", HOST, "--port", str(port), "benchmarks.static_apps:flask_static"]
 
 
-def measure(row: Row, name: str, data: bytes, folder: Path, workdir: Path, args: argparse.Namespace) -> float | None:
-    """Start a fresh server, check the file's bytes, warm up, load once; return req/s or None."""
+def measure(row: Row, name: str, data: bytes, folder: Path, workdir: Path, args: argparse.Namespace) -> tuple[float, float] | None:
+    """Start a fresh server, check the file's bytes, warm up, load once.
+
+    Returns:
+        ``(requests per second, server CPU microseconds per request)``, or
+        None when the server failed.
+    """
     port = free_port()
     path = f"/static/{name}"
     url = loopback_url(port, path)
@@ -103,10 +109,20 @@ def measure(row: Row, name: str, data: bytes, folder: Path, workdir: Path, args:
             print(f"{row.name} {name}: {problem}\n{log_tail(log_path)}", file=sys.stderr)
             return None
         run_wrk(wrk_command(SCENARIO, url, WARMUP_S, args.wrk_cpu), WARMUP_S)
+        cpu_before = session_cpu_seconds(proc.pid)
         result = parse_wrk(run_wrk(wrk_command(SCENARIO, url, args.duration, args.wrk_cpu), args.duration))
+        cpu = session_cpu_seconds(proc.pid) - cpu_before
         if result.non_2xx_3xx or result.socket_errors:
             print(f"{row.name} {name}: {result.non_2xx_3xx} bad answers, {result.socket_errors} socket errors", file=sys.stderr)
-        return result.requests_per_s
+        return result.requests_per_s, cpu / max(result.requests, 1) * 1e6
+
+
+# (sluice row, file size, peer row, target ratio)
+TARGETS = [
+    (ours, label, peer, target)
+    for ours in ("sluice", "sluice-nolog")
+    for label, peer, target in (("1 MiB", "nginx", 0.8), ("4 KiB", "flask-granian", 3.0))
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,8 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", action="append", choices=list(FILES), help="only this file size (repeatable; default both)")
     args = parser.parse_args(argv)
     files = {label: FILES[label] for label in (args.size or FILES)}
-    results: dict[tuple[str, str], list[float]] = {}
-    by_round: dict[tuple[str, str, int], float] = {}
+    # (row, size, round) -> (req/s, CPU us per request)
+    cells: dict[tuple[str, str, int], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="sluice-static-bench-") as tmp:
         workdir = Path(tmp)
         folder = workdir / "static"
@@ -133,43 +149,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         for round_no in range(args.rounds):
             for size_label, (name, _) in files.items():
                 for row in ROWS:
-                    rps = measure(row, name, contents[size_label], folder, workdir, args)
-                    if rps is not None:
-                        results.setdefault((row.name, size_label), []).append(rps)
-                        by_round[(row.name, size_label, round_no)] = rps
-                    print(f"round {round_no + 1} {size_label} {row.name}: {rps}", file=sys.stderr)
+                    cell = measure(row, name, contents[size_label], folder, workdir, args)
+                    if cell is not None:
+                        cells[(row.name, size_label, round_no)] = cell
+                    shown = f"{cell[0]:.0f} req/s, {cell[1]:.1f} CPU us/request" if cell else "failed"
+                    print(f"round {round_no + 1} {size_label} {row.name}: {shown}", file=sys.stderr)
 
-    def median(row: str, size: str) -> float | None:
-        values = results.get((row, size))
+    def median(row: str, size: str, index: int) -> float | None:
+        values = [cell[index] for (r, s, _), cell in cells.items() if r == row and s == size]
         return statistics.median(values) if values else None
 
-    lines = ["| server | " + " | ".join(f"{s} req/s" for s in files) + " |", "|---|" + "---:|" * len(files)]
+    def paired(ours: str, peer: str, size: str, index: int) -> list[float]:
+        """Per-round ratios, ours over the peer's (rates) or the peer's over ours (CPU per request)."""
+        out = []
+        for r in range(args.rounds):
+            a, b = cells.get((ours, size, r)), cells.get((peer, size, r))
+            if a and b:
+                out.append(a[0] / b[0] if index == 0 else b[1] / a[1])
+        return sorted(out)
+
+    header = " | ".join(f"{s} req/s | {s} CPU µs/req" for s in files)
+    lines = [f"| server | {header} |", "|---|" + "---:|" * (2 * len(files))]
     for row in ROWS:
-        cells = [median(row.name, s) for s in files]
-        lines.append(f"| {row.label} | " + " | ".join(f"{c:,.0f}" if c else "failed" for c in cells) + " |")
+        shown = []
+        for size in files:
+            rate, cpu = median(row.name, size, 0), median(row.name, size, 1)
+            shown += [f"{rate:,.0f}" if rate else "failed", f"{cpu:.1f}" if cpu else "failed"]
+        lines.append(f"| {row.label} | " + " | ".join(shown) + " |")
     ratios = []
-    for sluice_row in ("sluice", "sluice-nolog"):
-        for label, peer, target in (("1 MiB", "nginx", 0.8), ("4 KiB", "flask-granian", 3.0)):
-            ours, theirs = median(sluice_row, label), median(peer, label)
-            if ours and theirs:
-                # NOTE: this machine's speed drifts within minutes; the ratio
-                # inside each round (cells a few seconds apart) is steadier
-                # than the ratio of medians taken over the whole run.
-                paired = sorted(
-                    by_round[(sluice_row, label, r)] / by_round[(peer, label, r)]
-                    for r in range(args.rounds)
-                    if (sluice_row, label, r) in by_round and (peer, label, r) in by_round
-                )
-                spread = f"; per round: median {statistics.median(paired):.2f}x, {paired[0]:.2f}x to {paired[-1]:.2f}x" if paired else ""
-                ratios.append(
-                    f"- {sluice_row} / {peer}, {label}: {ours / theirs:.2f}x (target at least {target}x){spread}"
-                )
+    for ours, size, peer, target in TARGETS:
+        by_rate, by_cpu = paired(ours, peer, size, 0), paired(ours, peer, size, 1)
+        if by_rate and by_cpu:
+            ratios.append(
+                f"- {ours} / {peer}, {size} (target at least {target}x): by rate, median per round "
+                f"{statistics.median(by_rate):.2f}x ({by_rate[0]:.2f}x to {by_rate[-1]:.2f}x); "
+                f"by CPU time per request {statistics.median(by_cpu):.2f}x ({by_cpu[0]:.2f}x to {by_cpu[-1]:.2f}x)"
+            )
     command = "python " + " ".join(shlex.quote(a) for a in ["benchmarks/static_files.py", *(argv if argv is not None else sys.argv[1:])])
     body = "\n".join([
         "## Static files (issue 8)",
         "",
         f"Command: `{command}` — medians of {args.rounds} interleaved rounds of {args.duration} s, "
-        f"wrk `-t1 -c16` keep-alive pinned to core {args.wrk_cpu}, each server pinned to core {args.server_cpu}.",
+        f"wrk `-t1 -c16` keep-alive pinned to core {args.wrk_cpu}, each server pinned to core {args.server_cpu}. "
+        "CPU µs/req: the server's CPU time (all its processes and threads, user and system) during the "
+        "measured run over the requests wrk completed; on one saturated core its inverse is the rate the "
+        "server can reach, and it moves far less than the rate with the host's load. Ratios are taken "
+        "inside each round (cells seconds apart), then the median over rounds.",
         "",
         *lines,
         "",
