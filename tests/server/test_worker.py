@@ -419,3 +419,43 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
     assert lines[0] == lines[1]
     assert lines[0].startswith(b"10.0.0.7 - - [")
     assert lines[0].endswith(b' "GET /a?b=\\"1\\" HTTP/1.1" 206 5 "http://r/\\"q\\\\\\x1B[2J\\xE9" "ua/1" 0.250000\n')
+
+
+def _in_process_worker(**kwargs: object) -> tuple[object, int, threading.Thread]:
+    from sluice.server.listeners import bind
+    from sluice.server.worker import Worker
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    sock = bind("127.0.0.1:0", 16)
+    port = sock.getsockname()[1]
+    worker = Worker(app, [sock], threads=2, **kwargs)  # type: ignore[arg-type]
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, port, thread
+
+
+def test_max_requests_stops_the_worker_gracefully_after_that_many_responses() -> None:
+    worker, port, thread = _in_process_worker(max_requests=3)
+    with RawClient("127.0.0.1", port) as c:
+        statuses = [c.request(get("/")).status for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_on_tick_is_called_by_the_loop_about_once_a_second() -> None:
+    ticks: list[float] = []
+    worker, _, thread = _in_process_worker(on_tick=lambda: ticks.append(time.monotonic()))
+    try:
+        deadline = time.monotonic() + 5
+        while len(ticks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(ticks) >= 2
+        assert 0.5 <= ticks[1] - ticks[0] <= 2.5
+    finally:
+        worker.stop()  # type: ignore[attr-defined]
+        thread.join(10)
+    assert not thread.is_alive()

@@ -23,6 +23,7 @@ a short while, then close, so the client reads the error instead of a reset.
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import queue
@@ -31,6 +32,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from typing import IO
 
@@ -231,6 +233,10 @@ class Worker:
         timeouts: the connection timeouts.
         info: per-server values for ``environ``.
         access_log_enabled: write one access-log line per response.
+        max_requests: stop gracefully after this many responses (0: never),
+            so a supervisor can replace the process.
+        on_tick: called by the loop thread about once a second (a
+            supervisor's heartbeat: the loop is making progress).
     """
 
     def __init__(
@@ -242,6 +248,8 @@ class Worker:
         timeouts: Timeouts | None = None,
         info: ServerInfo | None = None,
         access_log_enabled: bool = False,
+        max_requests: int = 0,
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -253,6 +261,9 @@ class Worker:
         self.timeouts = timeouts or Timeouts()
         self.info = info or ServerInfo()
         self.access_log_enabled = access_log_enabled
+        self.max_requests = max_requests
+        self.on_tick = on_tick
+        self._served = itertools.count(1)  # next() is atomic under the GIL
         self.conns: dict[int, _Conn] = {}
         self._queue: queue.SimpleQueue[tuple[_Conn, bool] | None] = queue.SimpleQueue()
         self._epoll = select.epoll()
@@ -360,6 +371,8 @@ class Worker:
             if now >= next_sweep:
                 next_sweep = now + 1.0
                 self._sweep(now)
+                if self.on_tick is not None:
+                    self.on_tick()
 
     def _busy_count(self) -> int:
         return sum(1 for c in list(self.conns.values()) if c.busy)
@@ -629,6 +642,9 @@ class Worker:
                 return
             if log_access:
                 self._log_access(conn, request, outcome, time.monotonic() - started)
+            if self.max_requests and next(self._served) == self.max_requests:
+                log.info("served %d requests (--max-requests): stopping gracefully", self.max_requests)
+                self.stop()
             if conn.body:
                 conn.body = []
                 conn.body_size = 0
