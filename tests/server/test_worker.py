@@ -459,3 +459,90 @@ def test_on_tick_is_called_by_the_loop_about_once_a_second() -> None:
         worker.stop()  # type: ignore[attr-defined]
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_timeout_crlf_drip_cut_within_the_header_timeout(server: LiveServer) -> None:
+    # Empty lines count as the next request's bytes: they start its header
+    # deadline (1 s here) and neither reset it nor the keep-alive clock (2 s).
+    # Before, each CRLF restarted the clock and the drip held the connection.
+    with RawClient(server.host, server.port) as c:
+        assert c.request(get("/list")).status == 200
+        started = time.monotonic()
+        while time.monotonic() - started < 6:
+            try:
+                c.send(b"\r\n")
+            except OSError:
+                break
+            if c.is_closed(0.5) or c.buf:
+                break
+        elapsed = time.monotonic() - started
+        if c.buf:
+            assert c.read_response().status in (400, 408)
+    # Header timeout 1 s, checked once a second.
+    assert elapsed < 3.0
+
+
+def test_too_many_empty_lines_before_a_request_line_get_a_400(server: LiveServer) -> None:
+    with RawClient(server.host, server.port) as c:
+        resp = c.request(b"\r\n" * 5 + get("/list"))
+        assert resp.status == 400
+        assert b"empty lines" in resp.body
+
+
+def test_a_few_empty_lines_before_a_request_line_are_ignored(server: LiveServer) -> None:
+    with RawClient(server.host, server.port) as c:
+        assert c.request(b"\r\n\r\n" + get("/list")).body == b"abc"
+        assert c.request(b"\r\n" + get("/list")).body == b"abc"
+
+
+def test_timeout_one_byte_a_second_head_cut_within_the_header_timeout(server: LiveServer) -> None:
+    head = b"GET /list HTTP/1.1\r\nHost: a\r\nX-Slow: " + b"s" * 100
+    with RawClient(server.host, server.port) as c:
+        started = time.monotonic()
+        for byte in head:
+            try:
+                c.send(bytes([byte]))
+            except OSError:
+                break
+            if time.monotonic() - started > 4:
+                break
+            time.sleep(0.25)
+            if c.is_closed(0.01) or c.buf:
+                break
+        elapsed = time.monotonic() - started
+        assert c.read_response().status == 408
+    # Header timeout 1 s, checked once a second.
+    assert elapsed < 3.0
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["close-with-bytes", "close-after-bytes"])
+def test_half_sent_head_then_half_close_answered_400_at_once(server: LiveServer, together: bool) -> None:
+    with RawClient(server.host, server.port) as c:
+        started = time.monotonic()
+        c.send(b"GET /list HTTP/1.1\r\nHost: a\r\n")
+        if not together:
+            time.sleep(0.05)
+            started = time.monotonic()
+        c.sock.shutdown(socket.SHUT_WR)
+        resp = c.read_response()
+        assert resp.status == 400
+        assert c.is_closed()
+    # Before, a close arriving with the bytes was noticed only at the header timeout (a 408).
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["close-with-bytes", "close-after-bytes"])
+def test_truncated_body_then_half_close_answered_400_at_once(server: LiveServer, together: bool) -> None:
+    with RawClient(server.host, server.port) as c:
+        c.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n")
+        if not together:
+            c.send(b"0123456789")
+            time.sleep(0.05)
+        started = time.monotonic()
+        if together:
+            c.sock.sendall(b"0123456789")
+        c.sock.shutdown(socket.SHUT_WR)
+        resp = c.read_response()
+        assert resp.status == 400
+        assert b"missing" in resp.body
+    assert time.monotonic() - started < 0.5

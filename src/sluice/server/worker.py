@@ -60,6 +60,7 @@ log = logging.getLogger("sluice.error")
 _EPOLLIN = select.EPOLLIN
 # Edge-triggered: registered once per connection, never re-armed.
 _EVENTS = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET
+_HUP_EVENTS = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 _RECV_SIZE = 65536
 # Bodies up to this size are read by the loop before the app runs, so a slow
 # client never holds a thread for them. Larger ones stream from the app thread.
@@ -121,6 +122,7 @@ class _Conn:
         "lingering",
         "write_timeout",
         "body_timeout",
+        "hup",
     )
 
     def __init__(
@@ -147,6 +149,9 @@ class _Conn:
         self.lingering = False
         self.write_timeout = timeouts.write
         self.body_timeout = timeouts.body
+        #: The peer closed its sending side (EPOLLRDHUP): read to the EOF
+        #: now, whatever arrived with it, instead of waiting for a timeout.
+        self.hup = False
 
     # -- the gateway's Transport ---------------------------------------------
 
@@ -344,6 +349,8 @@ class Worker:
             for fd, mask in events:
                 conn = conns.get(fd)
                 if conn is not None:
+                    if mask & _HUP_EVENTS:
+                        conn.hup = True
                     self._on_readable(conn)
                 elif fd in listeners:
                     self._accept(listeners[fd], fd)
@@ -486,10 +493,13 @@ class Worker:
             if proto.is_idle and conn.request is None:
                 conn.head_started = time.monotonic()
             proto.receive_data(data)
-            # Edge-triggered: a full buffer means more may wait unreported.
+            # Edge-triggered: a full buffer means more may wait unreported,
+            # and after the peer's close (hup) the EOF waits unreported.
             conn.pending = len(data) == _RECV_SIZE
             self._advance(conn)
-            if not conn.pending or conn.busy or conn.fd not in self.conns:
+            if not data or conn.busy or conn.fd not in self.conns:
+                return
+            if not conn.pending and not conn.hup:
                 return
 
     def _advance(self, conn: _Conn) -> None:
@@ -555,7 +565,8 @@ class Worker:
                 continue
             except OSError:
                 return b""
-            if len(data) == _RECV_SIZE:
+            if len(data) == _RECV_SIZE or conn.hup and data:
+                # More may wait: the rest of a full read, or the peer's EOF.
                 conn.pending = True
             return data
 

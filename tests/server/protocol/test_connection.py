@@ -37,6 +37,7 @@ from sluice.server.protocol import Data
 from sluice.server.protocol import EndOfMessage
 from sluice.server.protocol import Limits
 from sluice.server.protocol import Request
+from sluice.server.protocol.connection import MAX_EMPTY_LINES
 
 CORPUS = Path(__file__).parent / "requests"
 SEED = 1234
@@ -584,3 +585,43 @@ def test_events_repr_names_the_event() -> None:
     assert repr(Data(b"abc")) == "<Data 3 bytes>"
     assert repr(EndOfMessage()) == "<EndOfMessage>"
     assert repr(ConnectionClosed()) == "<ConnectionClosed>"
+
+
+@pytest.mark.parametrize("count", [1, 2, MAX_EMPTY_LINES])
+def test_a_few_empty_lines_before_the_request_line_are_ignored(count: int) -> None:
+    conn = Connection()
+    conn.receive_data(b"\r\n" * count + GET)
+    assert isinstance(conn.next_event(), Request)
+
+
+def test_too_many_empty_lines_before_the_request_line_are_a_400() -> None:
+    conn = Connection()
+    conn.receive_data(b"\r\n" * (MAX_EMPTY_LINES + 1) + GET)
+    with pytest.raises(RemoteProtocolError, match="empty lines") as info:
+        conn.next_event()
+    assert info.value.status_hint == 400
+
+
+def test_empty_lines_dripped_one_at_a_time_count_and_start_the_head() -> None:
+    # A CRLF drip: each arrives alone and is discarded, but the connection
+    # is no longer idle (its header deadline runs) and the count adds up.
+    conn = Connection()
+    assert conn.is_idle and not conn.is_receiving_head
+    conn.receive_data(b"\r\n")
+    assert conn.next_event() is NEED_DATA
+    assert not conn.is_idle and conn.is_receiving_head
+    for _ in range(MAX_EMPTY_LINES - 1):
+        conn.receive_data(b"\r\n")
+        assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"\r\n")
+    with pytest.raises(RemoteProtocolError, match="empty lines"):
+        conn.next_event()
+
+
+def test_the_empty_line_count_starts_again_with_each_request() -> None:
+    conn = Connection()
+    for _ in range(3):
+        conn.receive_data(b"\r\n" * MAX_EMPTY_LINES + GET)
+        assert isinstance(conn.next_event(), Request)
+        conn.start_next_cycle()
+        assert conn.is_idle

@@ -56,6 +56,9 @@ _valid_hosts: set[str] = set()
 # The fields that decide framing, keep-alive and expectations.
 _FRAMING_FIELDS = frozenset({"host", "content-length", "transfer-encoding", "connection", "expect"})
 _BARE_LF = re.compile(rb"(?<!\r)\n")
+#: Empty lines allowed before a request line (RFC 9112 §2.2 asks that at
+#: least one be ignored: the CRLF some clients send after a POST body).
+MAX_EMPTY_LINES = 4
 # Absolute-form (RFC 9112 §3.2.2): scheme "://" authority path-abempty ["?" query].
 _ABSOLUTE_FORM = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*)://([^/?#@]+)(/[^?#]*)?(?:\?([^#]*))?")
 # Authority-form (RFC 9112 §3.2.3), CONNECT only: uri-host ":" port.
@@ -155,6 +158,7 @@ class Connection:
         "client_closed",
         "_scanned",
         "_line_end",
+        "_empty_lines",
     )
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -168,6 +172,7 @@ class Connection:
         self._trailer_bytes = 0
         self._scanned = 0
         self._line_end = -1
+        self._empty_lines = 0  # before the next request line
         #: The request being received or answered, ``None`` between requests.
         self.request: Request | None = None
         #: The client closed its sending side (EOF was received).
@@ -204,13 +209,13 @@ class Connection:
 
     @property
     def is_idle(self) -> bool:
-        """No request is in progress and no byte of the next one was received."""
-        return self._state == _IDLE and not self._buf
+        """No request is in progress and no byte of the next one was received (empty lines count)."""
+        return self._state == _IDLE and not self._buf and not self._empty_lines
 
     @property
     def is_receiving_head(self) -> bool:
-        """Bytes of a request head were received, but not the whole head."""
-        return self._state == _IDLE and bool(self._buf)
+        """Bytes of a request head (or empty lines before it) were received, but not the whole head."""
+        return self._state == _IDLE and bool(self._buf or self._empty_lines)
 
     def next_event(self) -> Request | Data | EndOfMessage | ConnectionClosed | Sentinel:
         """Parse what was received and return the next event.
@@ -272,6 +277,14 @@ class Connection:
             while buf.startswith(b"\r\n", skip):
                 skip += 2
             del buf[:skip]
+            # They are bytes of the next request like any other (its header
+            # deadline runs from the first one), and only a few are allowed:
+            # a client dripping CRLFs must not hold the connection forever.
+            self._empty_lines += skip // 2
+            if self._empty_lines > MAX_EMPTY_LINES:
+                raise RemoteProtocolError(
+                    f"more than {MAX_EMPTY_LINES} empty lines before the request line"
+                )
             self._scanned = 0
             self._line_end = -1
         # PERF/safety: only bytes not scanned before are searched, so a head
@@ -284,6 +297,7 @@ class Connection:
         self._scanned = 0
         self._line_end = -1
         request = self._parse_head(head)
+        self._empty_lines = 0
         self.request = request
         if request.chunked:
             self._state = _BODY_CHUNKED
