@@ -783,3 +783,78 @@ def test_file_wrapper_parts_not_offered_are_read() -> None:
     assert transport.sendfile_calls == []
     assert transport.sent.endswith(b"\r\n\r\npiped")
     assert outcome.keep_alive and filelike.closed == 1
+
+
+class _ObjectTransport(RecordingTransport):
+    """Records the very objects the gateway sends, to see copies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.objects: list[bytes] = []
+
+    def send(self, data: bytes, more: bool = False) -> None:
+        self.objects.append(data)
+        super().send(data, more)
+
+
+def _run_with(app: Any, transport: RecordingTransport, raw: bytes = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n") -> Any:
+    conn, request = _parse(raw)
+    return handle_request(app, conn, request, transport, ServerInfo(), ("127.0.0.1", 80), ("127.0.0.1", 5), True, False)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_large_list_body_sent_without_copies_and_framed_by_its_length(parts: int) -> None:
+    # Before: the head was joined to the whole first item (a copy of it), and
+    # a list without Content-Length was chunked (a copy of every item).
+    items = [bytes([65 + i]) * 300_000 for i in range(parts)]
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return items
+
+    transport = _ObjectTransport()
+    outcome = _run_with(app, transport)
+    head = transport.objects[0]
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Length: %d\r\n" % sum(map(len, items)) in head
+    assert b"Transfer-Encoding" not in head
+    assert transport.calls[0] == ("send", True)
+    assert all(sent is item for sent, item in zip(transport.objects[1:], items, strict=True))
+    assert outcome.keep_alive and outcome.bytes_sent == sum(map(len, items))
+
+
+def test_long_list_of_small_items_framed_by_its_length_not_chunked() -> None:
+    items = [b"%04d" % i for i in range(100)]
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return items
+
+    transport = _ObjectTransport()
+    _run_with(app, transport)
+    assert b"Content-Length: 400\r\n" in transport.sent
+    assert b"Transfer-Encoding" not in transport.sent
+    assert transport.sent.endswith(b"\r\n\r\n" + b"".join(items))
+
+
+def test_small_list_body_still_goes_out_with_its_head_in_one_write() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ab", b"cd"]
+
+    transport = _ObjectTransport()
+    _run_with(app, transport)
+    assert len(transport.objects) == 1
+    assert transport.objects[0].endswith(b"Content-Length: 4\r\n" + transport.objects[0].split(b"Content-Length: 4\r\n", 1)[1])
+    assert transport.objects[0].endswith(b"\r\n\r\nabcd")
+
+
+def test_large_list_body_with_a_non_bytes_item_is_a_500_before_anything_is_sent() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * 100_000, "text"]
+
+    transport = _ObjectTransport()
+    _run_with(app, transport)
+    assert transport.sent.startswith(b"HTTP/1.1 500 ")
+    assert b"x" * 1000 not in transport.sent

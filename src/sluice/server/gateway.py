@@ -529,6 +529,36 @@ def _check_header(item: object) -> str:
     return lower
 
 
+def _joined(items: list[bytes] | tuple[bytes, ...]) -> bytes | None:
+    """The items joined when they are at most 16 byte strings of at most ``_JOIN_LIMIT`` bytes in all, else None."""
+    if len(items) > 16:
+        return None
+    total = 0
+    for item in items:
+        if type(item) is not bytes:
+            return None
+        total += len(item)
+    return b"".join(items) if total <= _JOIN_LIMIT else None
+
+
+def _total_length(items: list[bytes] | tuple[bytes, ...]) -> int:
+    """The body length of a list of byte strings.
+
+    Raises:
+        LocalProtocolError: an item is not bytes (before anything is sent,
+            so the client gets a 500, not a cut response).
+    """
+    total = 0
+    for item in items:
+        if type(item) is not bytes:
+            if isinstance(item, (bytearray, memoryview)):
+                total += len(memoryview(item).cast("B"))
+                continue
+            raise LocalProtocolError(f"the app gave {type(item).__name__}, not bytes, as body")
+        total += len(item)
+    return total
+
+
 class ResponseError(Exception):
     """The app broke its response contract after the head was sent."""
 
@@ -561,6 +591,7 @@ class Exchange:
         "_app_length",
         "_flags",
         "code",
+        "known_length",
     )
 
     def __init__(
@@ -587,6 +618,9 @@ class Exchange:
         self.no_body = False
         self._app_length: int | None = None
         self._flags = 0
+        #: The whole body's length when the server knows it before sending
+        #: (a list of byte strings): it frames the body instead of chunking.
+        self.known_length: int | None = None
 
     def start_response(
         self,
@@ -697,7 +731,14 @@ class Exchange:
         if not data:
             return
         if not self.headers_sent:
-            self.transport.send(self._head(None) + self._frame(data))
+            head = self._head(self.known_length)
+            framed = self._frame(data)
+            if len(framed) > _JOIN_LIMIT:
+                # Memory: a large first chunk is not copied to join its head.
+                self.transport.send(head, more=True)
+                self.transport.send(framed)
+            else:
+                self.transport.send(head + framed)
             return
         self.transport.send(self._frame(data))
 
@@ -883,12 +924,15 @@ def handle_request(
             (type(result) is list or type(result) is tuple)
             and exchange.status is not None
             and not exchange.headers_sent
-            and len(result) <= 16
         ):
             # PERF: a buffered body goes out with its head in one write, its
-            # length known (benchmarks/bench_hotpath.py).
-            body = result[0] if len(result) == 1 else b"".join(result)
-            if type(body) is bytes and exchange.send_whole(body):
+            # length known (benchmarks/bench_hotpath.py). A large one is
+            # never joined (copied) to its head: its known length frames it
+            # and each item is sent as it is.
+            body = result[0] if len(result) == 1 else _joined(result)
+            if type(body) is not bytes or not exchange.send_whole(body):
+                exchange.known_length = _total_length(result)
+            else:
                 if stream.is_complete:
                     return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)
                 result_iter = ()  # sent; the body left unread is dealt with below
