@@ -113,6 +113,8 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         self.view_functions: dict[str, Callable[..., Any]] = {}
         self.teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]] = []
         self.startup_funcs: list[Callable[[], Any]] = []
+        self.worker_start_funcs: list[Callable[[], Any]] = []
+        self.worker_stop_funcs: list[Callable[[], Any]] = []
         self.blueprints: dict[str, Any] = {}
         #: Where extensions keep their per-app state, by name (as Flask).
         self.extensions: dict[str, Any] = {}
@@ -281,6 +283,26 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         """Run ``func()`` once per process, before the first request is handled."""
         self._check_setup("a startup hook")
         self.startup_funcs.append(func)
+        return func
+
+    def on_worker_start(self, func: F) -> F:
+        """Run ``func()`` in each server worker process before it serves (open pools, clients).
+
+        Under ``sluice serve --workers N`` it runs in every worker, after the
+        fork; in a single process it runs once before serving. An exception
+        stops that worker from serving, as an import error does.
+        """
+        self._check_setup("an on_worker_start hook")
+        self.worker_start_funcs.append(func)
+        return func
+
+    def on_worker_stop(self, func: F) -> F:
+        """Run ``func()`` in each server worker process after its last request (close pools).
+
+        An exception is logged; the worker still exits.
+        """
+        self._check_setup("an on_worker_stop hook")
+        self.worker_stop_funcs.append(func)
         return func
 
     def register_blueprint(self, blueprint: Any, **options: Any) -> None:

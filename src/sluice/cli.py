@@ -200,13 +200,19 @@ class AppLoadError(click.ClickException):
         super().__init__(f"cannot load the app: {error}")
         self.error = error
 
-    def show(self, file: Any = None) -> None:
-        """Print the traceback of a failure in the app's code, then the message."""
+    def report(self) -> str:
+        """Return the traceback of a failure in the app's code, then the message."""
         cause = self.error.__cause__
+        lines = []
         # A module that is not there is the user's typo, not a crash to debug.
         if cause is not None and not isinstance(cause, ModuleNotFoundError):
-            traceback.print_exception(cause, file=sys.stderr)
-        click.echo(f"Error: {self.format_message()}", err=True)
+            lines.append("".join(traceback.format_exception(cause)).rstrip())
+        lines.append(f"Error: {self.format_message()}")
+        return "\n".join(lines)
+
+    def show(self, file: Any = None) -> None:
+        """Print :meth:`report` to stderr."""
+        click.echo(self.report(), err=True)
 
 
 class ScriptInfo:
@@ -544,13 +550,17 @@ def _settings_options(f: F) -> F:
     """Add one option per declared setting (values stay strings; ``resolve`` converts them)."""
     for setting in reversed(SETTINGS):
         flags = [setting.short, setting.flag] if setting.short else [setting.flag]
+        help_text = f"{setting.doc} [env {setting.env}; default {_show(setting.default)}]"
+        if setting.is_flag:
+            f = click.option(*flags, setting.name, is_flag=True, flag_value="true", default=None, help=help_text)(f)
+            continue
         f = click.option(
             *flags,
             setting.name,
             metavar=setting.metavar,
             multiple=setting.multiple,
             default=None,
-            help=f"{setting.doc} [env {setting.env}; default {_show(setting.default)}]",
+            help=help_text,
         )(f)
     return f
 
@@ -582,6 +592,12 @@ def serve_command(info: ScriptInfo, /, target: str | None, **settings: Any) -> N
     configure_logging(config)
     if target is not None:
         info = ScriptInfo(target)
+    if config.workers > 1 or config.max_requests:
+        configure_access_log(config)
+        status = _supervise(info, config)
+        if status:
+            raise click.exceptions.Exit(status)
+        return
     app = info.load_wsgi_app()
     configure_access_log(config)
     from sluice.server.runner import run
@@ -590,6 +606,28 @@ def serve_command(info: ScriptInfo, /, target: str | None, **settings: Any) -> N
         run(app, config)
     except ConfigError as exc:
         raise _ConfigFailure(str(exc)) from None
+
+
+def _supervise(info: ScriptInfo, config: Config) -> int:
+    """Serve under the pre-fork master; the app is loaded in each worker (or once, with preload)."""
+    from sluice.server.supervisor import BootError
+    from sluice.server.supervisor import Supervisor
+
+    def load() -> Any:
+        try:
+            return info.load_wsgi_app()
+        except AppLoadError as exc:
+            raise BootError(exc.report()) from exc
+        except click.ClickException as exc:
+            raise BootError(f"Error: {exc.format_message()}") from exc
+
+    try:
+        return Supervisor(load, config).run()
+    except ConfigError as exc:
+        raise _ConfigFailure(str(exc)) from None
+    except BootError as exc:
+        click.echo(str(exc), err=True)
+        return EXIT_APP_LOAD
 
 
 @cli.command("config", short_help="Print the settings that 'serve' would use.")

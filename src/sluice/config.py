@@ -10,6 +10,7 @@ values fail at startup with a message that names the setting.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -47,6 +48,34 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+def _workers(value: str) -> int:
+    """Parse ``--workers``: a positive count, or ``auto`` for the usable cores."""
+    if value.strip().lower() == "auto":
+        return len(os.sched_getaffinity(0))
+    return _positive_int(value)
+
+
+def _bool(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _path(value: str) -> str | None:
+    text = value.strip()
+    return text or None
+
+
 def _log_level(value: str) -> str:
     level = value.strip().lower()
     if level not in _LOG_LEVELS:
@@ -77,6 +106,7 @@ class Setting:
         metavar: the placeholder shown in ``--help``.
         multiple: the flag may repeat (values are collected in a list).
         short: an optional short flag (``-b``).
+        is_flag: on the command line the flag takes no value and means true.
     """
 
     def __init__(
@@ -88,6 +118,7 @@ class Setting:
         metavar: str = "VALUE",
         multiple: bool = False,
         short: str | None = None,
+        is_flag: bool = False,
     ) -> None:
         self.name = name
         self.convert = convert
@@ -96,6 +127,7 @@ class Setting:
         self.metavar = metavar
         self.multiple = multiple
         self.short = short
+        self.is_flag = is_flag
 
     @property
     def flag(self) -> str:
@@ -133,6 +165,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_timeout", _seconds, 30.0, "Seconds to wait for a client to accept response bytes.", "SECONDS"),
     Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),
     Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),
+    Setting("workers", _workers, 1, "Worker processes under a master (see docs/server.md, Processes); 'auto' is the number of usable cores; 1 serves in one process.", "N|auto", short="-w"),
+    Setting("timeout", _seconds, 30.0, "Request/worker timeout in seconds: a worker whose loop sends no heartbeat for this long gets its stacks dumped and is replaced.", "SECONDS"),
+    Setting("max_requests", _count, 0, "Replace a worker after it served this many responses (0: never); needs the master.", "N"),
+    Setting("max_requests_jitter", _count, 0, "Add a random 0..N to --max-requests per worker, so workers do not restart together.", "N"),
+    Setting("preload", _bool, False, "Import the app once in the master before forking workers (SIGHUP then cannot load new code).", "BOOL", is_flag=True),
+    Setting("pid", _path, None, "Write the server's process id to this file (removed at exit).", "FILE"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -1,10 +1,13 @@
-"""Run one server process: bind the listeners, start the worker, handle signals."""
+"""Run one server process: bind the listeners, build the worker, handle signals, pid file, worker hooks."""
 
 from __future__ import annotations
 
 import logging
+import os
 import resource
+import socket
 import threading
+from collections.abc import Callable
 
 from sluice.config import Config
 from sluice.server.gateway import ServerInfo
@@ -17,13 +20,13 @@ from sluice.server.worker import Worker
 log = logging.getLogger("sluice.error")
 
 
-def make_worker(app: WSGIApp, config: Config) -> Worker:
-    """Bind every ``config.bind`` address and build a worker for ``app``.
+def bind_listeners(config: Config) -> list[socket.socket]:
+    """Bind every ``config.bind`` address; on a failure close what was bound.
 
     Raises:
         ConfigError: an address is malformed or cannot be bound.
     """
-    listeners = []
+    listeners: list[socket.socket] = []
     try:
         for spec in config.bind:
             listeners.append(bind(spec, config.backlog))
@@ -31,6 +34,17 @@ def make_worker(app: WSGIApp, config: Config) -> Worker:
         for sock in listeners:
             sock.close()
         raise
+    return listeners
+
+
+def build_worker(
+    app: WSGIApp,
+    listeners: list[socket.socket],
+    config: Config,
+    max_requests: int = 0,
+    on_tick: Callable[[], None] | None = None,
+) -> Worker:
+    """Build a worker for ``app`` on already bound ``listeners`` with ``config``'s limits and timeouts."""
     limits = Limits(
         max_request_line=config.max_request_line,
         max_header_bytes=config.max_header_bytes,
@@ -52,7 +66,54 @@ def make_worker(app: WSGIApp, config: Config) -> Worker:
         timeouts=timeouts,
         info=ServerInfo(script_name=config.root_path),
         access_log_enabled=config.access_log is not None,
+        max_requests=max_requests,
+        on_tick=on_tick,
     )
+
+
+def make_worker(app: WSGIApp, config: Config) -> Worker:
+    """Bind every ``config.bind`` address and build a worker for ``app``.
+
+    Raises:
+        ConfigError: an address is malformed or cannot be bound.
+    """
+    return build_worker(app, bind_listeners(config), config)
+
+
+def run_worker_hooks(app: object, which: str) -> None:
+    """Call the app's ``worker_start_funcs`` or ``worker_stop_funcs`` (any WSGI app may offer them).
+
+    ``@app.on_worker_start`` and ``@app.on_worker_stop`` fill these lists on a
+    sluice App; a start hook's exception propagates (the worker cannot
+    serve), a stop hook's is logged.
+    """
+    for func in list(getattr(app, f"worker_{which}_funcs", ())):
+        if which == "start":
+            func()
+            continue
+        try:
+            func()
+        except Exception:
+            log.exception("on_worker_stop hook %r failed", func)
+
+
+def write_pid_file(path: str) -> None:
+    """Write this process's id to ``path`` (replaced atomically)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    os.replace(tmp, path)
+
+
+def remove_pid_file(path: str, pid: int) -> None:
+    """Remove ``path`` if it still names ``pid`` (a newer server may have replaced it)."""
+    try:
+        with open(path) as f:
+            if f.read().strip() != str(pid):
+                return
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def raise_open_files_limit() -> int:
@@ -75,13 +136,22 @@ def raise_open_files_limit() -> int:
 
 
 def run(app: WSGIApp, config: Config) -> None:
-    """Serve ``app`` until SIGTERM or SIGINT, then drain and return.
+    """Serve ``app`` in this process until SIGTERM or SIGINT, then drain and return.
 
     Signal handlers are installed only when called from the main thread.
+    The app's worker hooks run before the first request and after the drain.
     """
     raise_open_files_limit()
     worker = make_worker(app, config)
     if threading.current_thread() is threading.main_thread():
         worker.install_signal_handlers()
-    worker.run()
+    if config.pid:
+        write_pid_file(config.pid)
+    try:
+        run_worker_hooks(app, "start")
+        worker.run()
+        run_worker_hooks(app, "stop")
+    finally:
+        if config.pid:
+            remove_pid_file(config.pid, os.getpid())
     log.info("Stopped")
