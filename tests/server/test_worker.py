@@ -546,3 +546,125 @@ def test_truncated_body_then_half_close_answered_400_at_once(server: LiveServer,
         assert resp.status == 400
         assert b"missing" in resp.body
     assert time.monotonic() - started < 0.5
+
+
+def _big_body_worker(size: int, timeouts: object) -> tuple[object, int, threading.Thread]:
+    from sluice.server.listeners import bind
+    from sluice.server.worker import Worker
+
+    body = bytes(range(256)) * (size // 256)
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    sock = bind("127.0.0.1:0", 16)
+    worker = Worker(app, [sock], threads=2, timeouts=timeouts)  # type: ignore[arg-type]
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, sock.getsockname()[1], thread
+
+
+def _read_slowly(port: int, chunk: int, pause: float, limit: float) -> tuple[int, bool]:
+    """Read a response ``chunk`` bytes every ``pause`` s; return (bytes read, closed by the server)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.settimeout(5)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    got = 0
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < limit:
+            data = sock.recv(chunk)
+            if not data:
+                return got, True
+            got += len(data)
+            time.sleep(pause)
+        return got, False
+    except ConnectionResetError:
+        return got, True
+    finally:
+        sock.close()
+
+
+def test_a_slow_but_live_reader_gets_the_whole_response() -> None:
+    # A reader that pauses longer than the write timeout between reads, but
+    # keeps above the minimum rate on average, is served to the end. Before,
+    # each wait was bounded by the write timeout alone and it was cut.
+    from sluice.server.protocol import Limits
+    from sluice.server.worker import Timeouts
+    from sluice.server.worker import _Conn
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(listener.getsockname())
+    server_sock, peer = listener.accept()
+    listener.close()
+    server_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    server_sock.setblocking(False)
+    conn = _Conn(server_sock, peer, None, Limits(), Timeouts(write=0.2, min_send_rate=2000))
+    body = bytes(range(256)) * 128  # 32 KiB, far more than the socket buffers hold
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            conn.send(body)
+        except BaseException as exc:
+            errors.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = b""
+    client.settimeout(5)
+    started = time.monotonic()
+    while len(got) < len(body) and time.monotonic() - started < 15:
+        time.sleep(0.35)  # longer than the 0.2 s write timeout
+        got += client.recv(4096)
+    sender.join(5)
+    client.close()
+    server_sock.close()
+    assert errors == []
+    assert got == body
+
+
+def test_a_reader_below_the_minimum_rate_is_cut_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    from sluice.server.worker import Timeouts
+
+    size = 8 << 20
+    worker, port, thread = _big_body_worker(size, Timeouts(write=0.3, min_send_rate=200_000))
+    try:
+        with caplog.at_level("WARNING", logger="sluice.error"):
+            # About 40 KB/s: a fifth of the minimum rate.
+            started = time.monotonic()
+            got, closed = _read_slowly(port, 4096, 0.1, 15)
+            elapsed = time.monotonic() - started
+            deadline = time.monotonic() + 5
+            while "too slowly" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert closed and got < size
+        assert elapsed < 15
+        assert "took the response too slowly" in caplog.text
+        assert "bytes in" in caplog.text
+    finally:
+        worker.stop()  # type: ignore[attr-defined]
+        thread.join(10)
+
+
+def test_a_body_dripped_below_the_minimum_rate_gets_a_408(server: LiveServer) -> None:
+    # Body timeout 1 s here, then 240 bytes/s on average: a byte every 0.3 s
+    # falls behind. Before, each byte restarted a 1 s wait, without end.
+    with RawClient(server.host, server.port) as c:
+        c.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
+        started = time.monotonic()
+        while time.monotonic() - started < 6:
+            try:
+                c.send(b"x")
+            except OSError:
+                break
+            if c.is_closed(0.3) or c.buf:
+                break
+        elapsed = time.monotonic() - started
+        assert c.read_response().status == 408
+    assert elapsed < 3.5

@@ -23,6 +23,7 @@ a short while, then close, so the client reads the error instead of a reset.
 from __future__ import annotations
 
 import errno
+import fcntl
 import itertools
 import logging
 import os
@@ -30,6 +31,9 @@ import queue
 import select
 import signal
 import socket
+import struct
+import sys
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +76,13 @@ _ACCEPT_PAUSE = 0.5
 # Linux: hold a head for the sendfile that follows (0 where it does not exist).
 _MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
+# SO_LINGER on, 0 seconds: close() resets the connection.
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+#: Bytes per second a client must average, after the grace period, to keep
+#: a transfer going (as Kestrel's MinResponseDataRate/MinRequestBodyDataRate).
+MIN_DATA_RATE = 240.0
+
 
 class Timeouts:
     """The timeouts a worker enforces, in seconds.
@@ -80,12 +91,20 @@ class Timeouts:
         keepalive: how long an idle connection is kept between requests.
         header: the longest time to receive a whole request head, from its
             first byte (a slowloris client is cut off after it).
-        body: the longest wait for the next body bytes.
-        write: the longest wait for the client to accept response bytes.
+        body: the grace period of a request body: the client may send
+            nothing for this long; after it, it must keep up ``min_recv_rate``.
+        write: the grace period of a response: the client may take nothing
+            for this long; after it, it must keep up ``min_send_rate``.
         graceful: how long in-flight requests may run after SIGTERM.
+        min_send_rate: bytes per second a client must take, on average,
+            after the grace period (0: each wait is bounded by ``write``
+            alone). A slow but live client gets its whole response.
+        min_recv_rate: bytes per second a client must send a body at, on
+            average, after the grace period (0: each wait is bounded by
+            ``body`` alone).
     """
 
-    __slots__ = ("keepalive", "header", "body", "write", "graceful")
+    __slots__ = ("keepalive", "header", "body", "write", "graceful", "min_send_rate", "min_recv_rate")
 
     def __init__(
         self,
@@ -94,12 +113,16 @@ class Timeouts:
         body: float = 30.0,
         write: float = 30.0,
         graceful: float = 30.0,
+        min_send_rate: float = MIN_DATA_RATE,
+        min_recv_rate: float = MIN_DATA_RATE,
     ) -> None:
         self.keepalive = keepalive
         self.header = header
         self.body = body
         self.write = write
         self.graceful = graceful
+        self.min_send_rate = min_send_rate
+        self.min_recv_rate = min_recv_rate
 
 
 class _Conn:
@@ -123,6 +146,12 @@ class _Conn:
         "write_timeout",
         "body_timeout",
         "hup",
+        "min_send_rate",
+        "min_recv_rate",
+        "out_started",
+        "out_sent",
+        "in_started",
+        "in_received",
     )
 
     def __init__(
@@ -149,14 +178,27 @@ class _Conn:
         self.lingering = False
         self.write_timeout = timeouts.write
         self.body_timeout = timeouts.body
+        self.min_send_rate = timeouts.min_send_rate
+        self.min_recv_rate = timeouts.min_recv_rate
+        # The current exchange's transfer clocks (reset by reset_rates()):
+        # when the first wait began, and the bytes moved so far.
+        self.out_started = 0.0
+        self.out_sent = 0
+        self.in_started = 0.0
+        self.in_received = 0
         #: The peer closed its sending side (EPOLLRDHUP): read to the EOF
         #: now, whatever arrived with it, instead of waiting for a timeout.
         self.hup = False
 
     # -- the gateway's Transport ---------------------------------------------
 
+    def reset_rates(self) -> None:
+        """Start the transfer clocks again for the next exchange."""
+        self.out_started = self.in_started = 0.0
+        self.out_sent = self.in_received = 0
+
     def send(self, data: bytes, more: bool = False) -> None:
-        """Send all of ``data``, waiting for the client up to the write timeout.
+        """Send all of ``data``, waiting for a client that keeps up the minimum rate.
 
         Args:
             data: the bytes.
@@ -164,24 +206,30 @@ class _Conn:
                 the kernel may hold them to fill one segment with what
                 follows (``MSG_MORE``), so a small file goes out in one
                 packet with its head.
+
+        Raises:
+            TimeoutError: the client fell below the minimum rate (or took
+                nothing within the grace period).
         """
         sock = self.sock
         try:
             sent = sock.send(data, _MSG_MORE if more else 0)
         except BlockingIOError:
             sent = 0
+        self.out_sent += sent
         if sent == len(data):
             return
         view = memoryview(data)[sent:]
         poller = select.poll()
         poller.register(self.fd, select.POLLOUT)
         while view:
-            if not poller.poll(self.write_timeout * 1000):
-                raise TimeoutError("the client did not read the response in time")
+            if not poller.poll(self._send_wait() * 1000):
+                raise self._too_slow()
             try:
                 sent = sock.send(view)
             except BlockingIOError:
                 continue
+            self.out_sent += sent
             view = view[sent:]
 
     def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
@@ -198,33 +246,101 @@ class _Conn:
                 break  # the file is shorter than announced
             if sent > 0:
                 total += sent
+                self.out_sent += sent
                 continue
             if poller is None:
                 poller = select.poll()
                 poller.register(self.fd, select.POLLOUT)
-            if not poller.poll(self.write_timeout * 1000):
-                raise TimeoutError("the client did not read the response in time")
+            if not poller.poll(self._send_wait() * 1000):
+                raise self._too_slow()
         return total
 
+    def _send_wait(self) -> float:
+        """Seconds the client may take to make room before it falls below the minimum rate.
+
+        The rate counts what the client took (bytes sent minus those still
+        queued in the socket, ``TIOCOUTQ``), from the first wait of this
+        exchange: it must have taken ``min_send_rate`` bytes a second after
+        the grace period. A client reading one byte at a time is held to
+        the same average.
+        """
+        now = time.monotonic()
+        if not self.out_started:
+            self.out_started = now
+        rate = self.min_send_rate
+        if rate <= 0:
+            return self.write_timeout
+        deadline = self.out_started + self.write_timeout + self._taken() / rate
+        return max(deadline - now, 0.0)
+
+    def _taken(self) -> int:
+        """Bytes of this exchange the client has taken (acknowledged)."""
+        try:
+            queued = int.from_bytes(fcntl.ioctl(self.fd, termios.TIOCOUTQ, b"\0\0\0\0"), sys.byteorder, signed=True)
+        except OSError:
+            queued = 0  # not a TCP socket (a unix socket): count what was sent
+        return max(self.out_sent - queued, 0)
+
+    def _too_slow(self) -> TimeoutError:
+        taken = self._taken()
+        elapsed = time.monotonic() - self.out_started
+        log.warning(
+            "%s took the response too slowly: %d bytes in %.1f s (below %d bytes/s after a %.1f s grace); connection reset",
+            f"{self.peer[0]}:{self.peer[1]}" if self.peer else "unix socket",
+            taken,
+            elapsed,
+            self.min_send_rate,
+            self.write_timeout,
+        )
+        # The close that follows is abortive (RST): what the kernel still
+        # holds for this client is dropped, not trickled out to it.
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        except OSError:
+            pass
+        return TimeoutError("the client did not take the response at the minimum rate")
+
     def recv(self) -> bytes:
-        """Receive body bytes, waiting up to the body timeout."""
+        """Receive body bytes from a client that keeps up the minimum rate.
+
+        Raises:
+            TimeoutError: the client fell below the minimum rate (or sent
+                nothing within the grace period).
+        """
         try:
             data = self.sock.recv(_RECV_SIZE)
         except BlockingIOError:
             poller = select.poll()
             poller.register(self.fd, select.POLLIN)
             while True:
-                if not poller.poll(self.body_timeout * 1000):
-                    raise TimeoutError("the client sent no body bytes within the body timeout")
+                if not poller.poll(self._recv_wait() * 1000):
+                    log.warning(
+                        "%s sent the request body too slowly: %d bytes (below %d bytes/s after a %.1f s grace); 408",
+                        f"{self.peer[0]}:{self.peer[1]}" if self.peer else "unix socket",
+                        self.in_received,
+                        self.min_recv_rate,
+                        self.body_timeout,
+                    )
+                    raise TimeoutError("the client did not send the body at the minimum rate")
                 try:
                     data = self.sock.recv(_RECV_SIZE)
                     break
                 except BlockingIOError:
                     continue
+        self.in_received += len(data)
         if len(data) == _RECV_SIZE:
             # More may wait in the socket, and its edge was already reported.
             self.pending = True
         return data
+
+    def _recv_wait(self) -> float:
+        now = time.monotonic()
+        if not self.in_started:
+            self.in_started = now
+        rate = self.min_recv_rate
+        if rate <= 0:
+            return self.body_timeout
+        return max(self.in_started + self.body_timeout + self.in_received / rate - now, 0.0)
 
 
 class Worker:
@@ -518,6 +634,7 @@ class Worker:
                     self._dispatch(conn, event, True if not event.has_body else False)
                     return
                 conn.request = event
+                conn.in_started = time.monotonic()
                 if (event.content_length or 0) > BODY_BUFFER:
                     self._dispatch(conn, event, False)
                     return
@@ -534,7 +651,13 @@ class Worker:
                     self._dispatch(conn, request, True)
                     return
                 else:
-                    conn.deadline = time.monotonic() + self.timeouts.body
+                    # The body's grace period, then the minimum rate on
+                    # average (a drip of bytes does not reset a clock).
+                    rate = self.timeouts.min_recv_rate
+                    if rate > 0:
+                        conn.deadline = conn.in_started + self.timeouts.body + conn.body_size / rate
+                    else:
+                        conn.deadline = time.monotonic() + self.timeouts.body
                     return
         except RemoteProtocolError as exc:
             self._reject(conn, exc.status_hint, str(exc))
@@ -634,6 +757,9 @@ class Worker:
         log_access = self.access_log_enabled
         while True:
             started = time.monotonic() if log_access else 0.0
+            # The minimum-rate clocks start with each exchange.
+            conn.out_started = conn.in_started = 0.0
+            conn.out_sent = conn.in_received = 0
             try:
                 outcome = gateway.handle_request(
                     self.app,
