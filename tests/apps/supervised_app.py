@@ -1,11 +1,11 @@
 """Fixture app for the supervisor's live tests (tests/server/test_supervisor.py).
 
-Routes: ``/`` answers ``VERSION pid``; ``/slow?s=SECONDS`` sleeps, then
-answers ``slept SECONDS``; ``/stuck`` holds the GIL-free C sleep of the
-worker's loop... no: ``/block-loop`` is not offered; the heartbeat test
-stops the worker's loop with SIGSTOP instead. The reload test copies this
-file and changes ``VERSION``. With ``SUPERVISED_HOOK_LOG`` set, the worker
-hooks append ``start PID`` / ``stop PID`` lines to that file.
+Routes: ``/`` answers ``VERSION PID``; ``/slow?s=SECONDS`` sleeps, then
+answers ``slept SECONDS``; ``/hog?n=N`` sums ``range(N)`` in one C call,
+which holds the GIL, so the worker's loop thread cannot run (no heartbeat).
+The reload tests copy this file and change ``VERSION``. With
+``SUPERVISED_HOOK_LOG`` set, the worker hooks append ``start PID`` and
+``stop PID`` lines to that file.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ def slow() -> str:
     seconds = float(request.args.get("s", "1"))
     time.sleep(seconds)
     return f"slept {seconds}"
+
+
+@app.route("/hog")
+def hog() -> str:
+    return str(sum(range(int(request.args.get("n", "10")))))
 
 
 def _hook_log(line: str) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import errno
 import faulthandler
 import gc
+import itertools
 import logging
 import os
 import random
@@ -40,9 +41,11 @@ import selectors
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from sluice.config import Config
 from sluice.server.gateway import WSGIApp
@@ -61,10 +64,12 @@ EXIT_APP_LOAD = 3
 _READY = b"R"
 _BEAT = b"."
 _ERROR = b"E"
+_RETIRING = b"Q"
 _MAX_ERROR_BYTES = 60000  # below the pipe's 64 KiB, so the worker never blocks on it
 _BACKOFF_MAX = 5.0
 _KILL_MARGIN = 5.0  # seconds past graceful_timeout before a stopping worker is killed
 _ABORT_GRACE = 2.0  # seconds between SIGABRT (stack dump) and SIGKILL
+_ACCEPT_GRACE = 0.3  # seconds a retiring worker's fresh connections have to send a request
 
 _HANDLED = (
     signal.SIGTERM,
@@ -336,10 +341,16 @@ class Supervisor:
     def spawn_worker(self) -> None:
         """Fork one worker of the current generation."""
         read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            self._worker_main(write_end)  # never returns
+        # Signals wait until the child replaced the master's handlers: one
+        # delivered in between would go to the master's queue, not the child.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                self._worker_main(write_end)  # never returns
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
         os.close(write_end)
         os.set_blocking(read_end, False)
         proc = WorkerProcess(pid, self.generation, read_end, time.monotonic())
@@ -369,6 +380,9 @@ class Supervisor:
             self.ever_ready = True
             self.backoff = 0.0
             log.info("worker %d (generation %d) ready", proc.pid, proc.generation)
+        if _RETIRING in head and proc.stop_sent_at is None:
+            # It stops by itself (--max-requests); its replacement starts now.
+            proc.stop_sent_at = time.monotonic()
         if sep:
             proc.reading_error = True
             proc.error = rest
@@ -476,6 +490,7 @@ class Supervisor:
         # is the master's business; by default these would kill or stop us.
         for sig in (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
         os.close(self._sig_r)
         os.close(self._sig_w)
         for other in self.workers.values():
@@ -499,10 +514,9 @@ class Supervisor:
             _write_all(pipe, data)
             return EXIT_APP_LOAD
         config = self.config
-        max_requests = config.max_requests
-        if max_requests:
-            max_requests += random.randint(0, config.max_requests_jitter)
         os.set_blocking(pipe, False)
+        if config.max_requests:
+            app = self._count_requests(app, config.max_requests + random.randint(0, config.max_requests_jitter), pipe)
 
         def beat() -> None:
             if os.getppid() != master:
@@ -516,12 +530,60 @@ class Supervisor:
                 # A full pipe means the master is busy, not that we are stuck.
                 pass
 
-        worker = build_worker(app, self.listeners, config, max_requests=max_requests, on_tick=beat)
-        worker.install_signal_handlers()
+        worker = build_worker(app, self.listeners, config, on_tick=beat)
+        retiring = threading.Event()
+
+        def retire(signum: int, frame: object) -> None:
+            # NOTE: Worker.stop() closes every connection that has not sent
+            # a byte yet, and a connection the loop accepted just before the
+            # signal may not have: its client gets a reset (a failed request
+            # in a reload). So the worker first stops accepting (the
+            # listening sockets leave its epoll; the shared accept queue is
+            # served by the other workers), gives such connections
+            # _ACCEPT_GRACE to send their request, then stops. The Worker
+            # offers no public way to stop accepting alone, hence _epoll.
+            if retiring.is_set():
+                worker.stop()
+                return
+            retiring.set()
+            for fd in list(worker.listeners):
+                try:
+                    worker._epoll.unregister(fd)
+                except (OSError, ValueError):
+                    pass
+            timer = threading.Timer(_ACCEPT_GRACE, worker.stop)
+            timer.daemon = True
+            timer.start()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, retire)
         _write_all(pipe, _READY)
         worker.run()
         run_worker_hooks(app, "stop")
         return 0
+
+    @staticmethod
+    def _count_requests(app: WSGIApp, limit: int, pipe: int) -> WSGIApp:
+        """Wrap ``app`` so the worker retires itself (as on SIGTERM) when its ``limit``-th request starts.
+
+        NOTE: the Worker's own ``max_requests`` stops it at once, which
+        resets connections accepted but not yet read (see ``retire``); this
+        goes through the same grace as a reload. ``Q`` tells the master to
+        start the replacement now rather than at the exit.
+        """
+        counter = itertools.count(1)  # next() is atomic under the GIL
+
+        def counted(environ: Any, start_response: Any) -> Any:
+            if next(counter) == limit:
+                log.info("served %d requests (--max-requests): retiring", limit)
+                try:
+                    os.write(pipe, _RETIRING)
+                except OSError:
+                    pass
+                os.kill(os.getpid(), signal.SIGTERM)
+            return app(environ, start_response)
+
+        return counted
 
 
 def _wake_only(signum: int, frame: object) -> None:
