@@ -1,0 +1,145 @@
+"""The master's decisions with ``os.kill`` mocked: no processes, no sockets, no sleeps.
+
+``tests/server/test_supervisor.py`` runs the same rules with real processes
+and signals; these tests pin each decision down (heartbeat, back-off,
+reload hand-over and abandonment, the start-up failure exit).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from sluice.config import resolve
+from sluice.server.supervisor import Supervisor
+from sluice.server.supervisor import WorkerProcess
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Every (pid, signal) the master sends."""
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: calls.append((pid, sig)))
+    return calls
+
+
+def make_master(**settings: object) -> Supervisor:
+    settings.setdefault("workers", 2)
+    return Supervisor(lambda: None, resolve(settings))  # type: ignore[arg-type,return-value]
+
+
+def add(master: Supervisor, pid: int, generation: int = 1, ready: bool = True, now: float = 0.0) -> WorkerProcess:
+    proc = WorkerProcess(pid, generation, -1, now)
+    proc.ready = ready
+    master.workers[pid] = proc
+    if ready:
+        master.ever_ready = True
+    return proc
+
+
+def exit_status(code: int) -> int:
+    """A waitpid status for a normal exit with ``code``."""
+    return code << 8
+
+
+def test_supervisor_heartbeat_missing_sends_sigabrt_then_sigkill(sent: list[tuple[int, int]]) -> None:
+    master = make_master(timeout="3")
+    add(master, 10, now=100.0)
+    add(master, 11, now=100.0).last_beat = 102.5
+    master.check_heartbeats(103.5)
+    assert sent == [(10, signal.SIGABRT)]
+    master.kill_overdue(104.0)
+    assert sent == [(10, signal.SIGABRT)]
+    master.kill_overdue(106.0)
+    assert sent == [(10, signal.SIGABRT), (10, signal.SIGKILL)]
+    master.kill_overdue(107.0)
+    master.check_heartbeats(107.0)
+    assert sent[2:] == [(11, signal.SIGABRT)]
+
+
+def test_supervisor_worker_dying_before_ready_backs_off(sent: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    master = make_master()
+    add(master, 10)
+    spawned: list[int] = []
+    monkeypatch.setattr(master, "spawn_worker", lambda: spawned.append(master.generation))
+    for pid, expected in ((20, 0.1), (21, 0.2), (22, 0.4)):
+        proc = WorkerProcess(pid, 1, -1, 0.0)
+        master._on_exit(proc, exit_status(1))
+        assert master.backoff == pytest.approx(expected)
+    master.scale(master.spawn_after - 0.01)
+    assert spawned == []
+    master.scale(master.spawn_after)
+    assert spawned == [1]
+
+
+def test_supervisor_import_failure_before_any_ready_exits_3_error_once(
+    sent: list[tuple[int, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    master = make_master()
+    first = WorkerProcess(10, 1, -1, 0.0)
+    first.error = b"Error: cannot load the app: boom"
+    add(master, 11, ready=False)
+    master._on_exit(first, exit_status(3))
+    assert master.exit_status == 3
+    assert master.stopping
+    assert sent == [(11, signal.SIGKILL)]
+    # The second worker's identical failure is not shown again.
+    second = master.workers.pop(11)
+    second.error = first.error
+    master._on_exit(second, exit_status(3))
+    assert capsys.readouterr().err.count("cannot load the app: boom") == 1
+
+
+def test_supervisor_reload_retires_old_generation_only_when_new_is_ready(sent: list[tuple[int, int]]) -> None:
+    master = make_master()
+    add(master, 10)
+    add(master, 11)
+    master.handle_hup()
+    assert master.generation == 2
+    add(master, 20, generation=2)
+    new = add(master, 21, generation=2, ready=False)
+    master.check_generation()
+    assert sent == []
+    new.ready = True
+    master.check_generation()
+    assert sorted(sent) == [(10, signal.SIGTERM), (11, signal.SIGTERM)]
+    assert master.previous_generation is None
+
+
+def test_supervisor_reload_failure_keeps_old_generation(sent: list[tuple[int, int]]) -> None:
+    master = make_master()
+    add(master, 10)
+    add(master, 11)
+    master.handle_hup()
+    add(master, 20, generation=2)
+    failed = WorkerProcess(21, 2, -1, 0.0)
+    failed.error = b"RuntimeError: broken deploy"
+    master._on_exit(failed, exit_status(3))
+    assert master.generation == 1
+    assert master.previous_generation is None
+    assert not master.stopping
+    assert sent == [(20, signal.SIGTERM)]
+
+
+def test_supervisor_sigttou_retires_one_worker_gracefully(sent: list[tuple[int, int]]) -> None:
+    master = make_master(workers="3")
+    for pid in (10, 11, 12):
+        add(master, pid)
+    master._signals = [signal.SIGTTOU]
+    master.handle_signals()
+    master.scale(0.0)
+    assert master.count == 2
+    assert sent == [(10, signal.SIGTERM)]
+
+
+def test_supervisor_sigquit_kills_and_sigterm_stops_gracefully(sent: list[tuple[int, int]]) -> None:
+    master = make_master()
+    add(master, 10)
+    master._signals = [signal.SIGTERM]
+    master.handle_signals()
+    assert sent == [(10, signal.SIGTERM)]
+    master._signals = [signal.SIGQUIT]
+    master.handle_signals()
+    assert sent == [(10, signal.SIGTERM), (10, signal.SIGKILL)]
