@@ -4,7 +4,8 @@ Design: :data:`SETTINGS` is the single source of truth. The CLI flags, the
 ``SLUICE_*`` environment variables, the keyword arguments of
 :func:`sluice.serve` and the settings table in ``docs/settings.md`` are all
 generated from it, so they cannot drift apart. Precedence is defaults <
-environment < command line (or keyword arguments). Unknown or malformed
+``--config`` file (TOML) < environment < command line (or keyword
+arguments). Unknown or malformed
 values fail at startup with a message that names the setting.
 """
 
@@ -171,6 +172,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_requests_jitter", _count, 0, "Add a random 0..N to --max-requests per worker, so workers do not restart together.", "N"),
     Setting("preload", _bool, False, "Import the app once in the master before forking workers (SIGHUP then cannot load new code).", "BOOL", is_flag=True),
     Setting("pid", _path, None, "Write the server's process id to this file (removed at exit).", "FILE"),
+    Setting("config", _path, None, "Read settings from this TOML file (keys are setting names); the environment and flags override it.", "FILE"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -202,7 +204,7 @@ def resolve(
     environ: Mapping[str, str] | None = None,
     defaults: Mapping[str, Any] | None = None,
 ) -> Config:
-    """Merge defaults, ``SLUICE_*`` environment variables and overrides.
+    """Merge defaults, the ``config`` TOML file, ``SLUICE_*`` environment variables and overrides.
 
     Args:
         overrides: values from keyword arguments or the command line; for
@@ -217,6 +219,10 @@ def resolve(
     values = {s.name: s.default for s in SETTINGS}
     if defaults:
         values.update(defaults)
+    path = (overrides or {}).get("config") or (environ or {}).get(BY_NAME["config"].env)
+    if path:
+        values.update(load_file(str(path)))
+        values["config"] = str(path)
     for setting in SETTINGS:
         if environ and setting.env in environ:
             values[setting.name] = setting.parse(environ[setting.env], setting.env)
@@ -233,6 +239,42 @@ def resolve(
             value = [v for item in value for v in setting.parse(str(item), setting.flag)]
         values[name] = value
     return Config(values)
+
+
+def load_file(path: str) -> dict[str, Any]:
+    """Read settings from the TOML file ``path``: top-level keys are setting names.
+
+    A key may use dashes (``max-requests``) or underscores; each value is
+    a TOML string, number, boolean or (for ``bind``) an array, checked as
+    the same value on the command line would be.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, a key is unknown,
+            or a value is malformed; the message names the file and key.
+    """
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"cannot read --config {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in --config {path}: {exc}") from None
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        name = key.replace("-", "_")
+        setting = BY_NAME.get(name)
+        if setting is None or name == "config":
+            known = ", ".join(sorted(n for n in BY_NAME if n != "config"))
+            raise ConfigError(f"unknown setting {key!r} in {path}; known settings: {known}")
+        source = f"{key} in {path}"
+        if isinstance(raw, (dict, list)) and not (setting.multiple and isinstance(raw, list)):
+            raise ConfigError(f"invalid value {raw!r} for {source}: expected a single value")
+        items = raw if isinstance(raw, list) else [raw]
+        texts = [str(item).lower() if isinstance(item, bool) else str(item) for item in items]
+        values[name] = setting.parse(",".join(texts), source)
+    return values
 
 
 def _show(value: Any) -> str:
