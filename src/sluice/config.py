@@ -77,6 +77,16 @@ def _path(value: str) -> str | None:
     return text or None
 
 
+def _file_mode(value: str) -> int | None:
+    text = value.strip()
+    if text.lower() in ("", "off", "none"):
+        return None
+    number = int(text, 8)
+    if not 0 <= number <= 0o777:
+        raise ValueError("must be octal permission bits, e.g. 660")
+    return number
+
+
 def _log_level(value: str) -> str:
     level = value.strip().lower()
     if level not in _LOG_LEVELS:
@@ -165,6 +175,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("body_timeout", _seconds, 30.0, "Seconds to wait for the next piece of a request body.", "SECONDS"),
     Setting("write_timeout", _seconds, 30.0, "Seconds to wait for a client to accept response bytes.", "SECONDS"),
     Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),
+    Setting("unix_socket_mode", _file_mode, None, "Permission bits (octal, e.g. 660) of a unix socket's file; off keeps the umask's.", "MODE"),
     Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),
     Setting("workers", _workers, 1, "Worker processes under a master (see docs/server.md, Processes); 'auto' is the number of usable cores; 1 serves in one process.", "N|auto", short="-w"),
     Setting("timeout", _seconds, 30.0, "Request/worker timeout in seconds: a worker whose loop sends no heartbeat for this long gets its stacks dumped and is replaced.", "SECONDS"),

@@ -1,10 +1,11 @@
-"""Bind listening sockets: TCP on IPv4 or IPv6, and unix sockets."""
+"""Bind listening sockets (TCP on IPv4 or IPv6, unix sockets) or take systemd's (``LISTEN_FDS``)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import stat
+from collections.abc import MutableMapping
 
 from sluice.errors import ConfigError
 
@@ -44,8 +45,12 @@ def parse_bind(spec: str) -> tuple[int, str | tuple[str, int]]:
     return family, (host, int(port))
 
 
-def bind(spec: str, backlog: int = 2048) -> socket.socket:
+def bind(spec: str, backlog: int = 2048, unix_mode: int | None = None) -> socket.socket:
     """Create, bind and listen on a socket for ``spec`` (see :func:`parse_bind`).
+
+    ``unix_mode`` sets the permission bits of a unix socket's file (e.g.
+    ``0o660`` so only the group's web server can connect); None keeps what
+    the umask gives.
 
     Raises:
         ConfigError: the value is malformed or the address cannot be bound.
@@ -61,6 +66,9 @@ def bind(spec: str, backlog: int = 2048) -> socket.socket:
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind(address)
+        if unix_mode is not None and family == socket.AF_UNIX:
+            assert isinstance(address, str)
+            os.chmod(address, unix_mode)
         sock.listen(backlog)
     except OSError as exc:
         sock.close()
@@ -70,6 +78,45 @@ def bind(spec: str, backlog: int = 2048) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
+
+
+#: The first descriptor systemd passes (SD_LISTEN_FDS_START in sd_listen_fds(3)).
+LISTEN_FDS_START = 3
+
+
+def inherit_systemd(environ: MutableMapping[str, str], first_fd: int = LISTEN_FDS_START) -> list[socket.socket]:
+    """Take the listening sockets systemd passed (socket activation), or none.
+
+    They are used when ``LISTEN_PID`` is this process and ``LISTEN_FDS``
+    counts them (descriptors ``first_fd`` onwards). The variables are
+    removed from ``environ`` afterwards (as ``sd_listen_fds(1)`` does), so
+    a process started later does not take the descriptors again.
+
+    Raises:
+        ConfigError: the variables are malformed or a descriptor is not a
+            listening stream socket.
+    """
+    count, pid = environ.get("LISTEN_FDS"), environ.get("LISTEN_PID")
+    if count is None or pid is None:
+        return []
+    if not count.isdigit() or not pid.isdigit():
+        raise ConfigError(f"invalid systemd socket activation: LISTEN_FDS={count!r} LISTEN_PID={pid!r}")
+    if int(pid) != os.getpid():
+        return []
+    for name in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
+        environ.pop(name, None)
+    sockets = []
+    for fd in range(first_fd, first_fd + int(count)):
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError as exc:
+            raise ConfigError(f"systemd passed descriptor {fd}, which is not a socket: {exc}") from None
+        if sock.type != socket.SOCK_STREAM or not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            sock.detach()
+            raise ConfigError(f"systemd passed descriptor {fd}, which is not a listening stream socket")
+        sock.setblocking(False)
+        sockets.append(sock)
+    return sockets
 
 
 def _remove_stale_socket(path: str) -> None:

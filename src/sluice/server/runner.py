@@ -13,6 +13,7 @@ from sluice.config import Config
 from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import bind
+from sluice.server.listeners import inherit_systemd
 from sluice.server.protocol import Limits
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
@@ -21,15 +22,21 @@ log = logging.getLogger("sluice.error")
 
 
 def bind_listeners(config: Config) -> list[socket.socket]:
-    """Bind every ``config.bind`` address; on a failure close what was bound.
+    """Take systemd's sockets (``LISTEN_FDS``) if passed, else bind every ``config.bind`` address.
+
+    On a failure the sockets bound so far are closed.
 
     Raises:
         ConfigError: an address is malformed or cannot be bound.
     """
+    inherited = inherit_systemd(os.environ)
+    if inherited:
+        log.info("Using %d socket(s) from systemd (LISTEN_FDS); --bind is ignored", len(inherited))
+        return inherited
     listeners: list[socket.socket] = []
     try:
         for spec in config.bind:
-            listeners.append(bind(spec, config.backlog))
+            listeners.append(bind(spec, config.backlog, config.unix_socket_mode))
     except Exception:
         for sock in listeners:
             sock.close()
