@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -318,3 +319,35 @@ def test_supervisor_workers_auto_is_usable_cores() -> None:
     from sluice.config import resolve
 
     assert resolve({"workers": "auto"}).workers == len(os.sched_getaffinity(0))
+
+
+def get_unix(path: Path) -> str:
+    """One ``GET /`` over a unix socket; returns the body."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(str(path))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    return body.decode()
+
+
+def test_supervisor_unix_socket_survives_reload(tmp_path: Path) -> None:
+    path = tmp_path / "app.sock"
+    server = start_server(TARGET, "-w", "2", "--access-log", "off", bind=(f"unix:{path}",))
+    try:
+        wait_until(lambda: len(ready_workers(server, 1)) == 2, 10, "two ready workers")
+        assert get_unix(path).startswith("v1 ")
+        server.proc.send_signal(signal.SIGHUP)
+        server.wait_for_output(r"generation 2 ready: retiring 2 old worker", timeout=10)
+        wait_until(lambda: server.output.count("(generation 1) exited with status 0") == 2, 10, "old workers gone")
+        # The retired workers left the socket's file to the new ones.
+        assert path.exists()
+        new = set(ready_workers(server, 2))
+        assert {int(get_unix(path).split()[1]) for _ in range(6)} <= new
+    finally:
+        assert server.stop() == 0
+    assert not path.exists()

@@ -530,7 +530,8 @@ class Supervisor:
                 # A full pipe means the master is busy, not that we are stuck.
                 pass
 
-        worker = build_worker(app, self.listeners, config, on_tick=beat)
+        listeners = [_WorkerUnixSocket.adopt(sock) if sock.family == socket.AF_UNIX else sock for sock in self.listeners]
+        worker = build_worker(app, listeners, config, on_tick=beat)
         retiring = threading.Event()
 
         def retire(signum: int, frame: object) -> None:
@@ -546,6 +547,9 @@ class Supervisor:
                 worker.stop()
                 return
             retiring.set()
+            for sock in listeners:
+                if isinstance(sock, _WorkerUnixSocket):
+                    sock.release_path()
             for fd in list(worker.listeners):
                 try:
                     worker._epoll.unregister(fd)
@@ -584,6 +588,36 @@ class Supervisor:
             return app(environ, start_response)
 
         return counted
+
+
+class _WorkerUnixSocket(socket.socket):
+    """A worker's handle on the master's unix listening socket, whose file the worker must keep.
+
+    NOTE: Worker.stop() removes a unix socket's file (right for one
+    process), but under the master the file is shared by every generation:
+    a retiring worker removing it would cut the new workers off. Once
+    :meth:`release_path` was called, ``getsockname()`` answers ``""``, so
+    that removal finds nothing to remove; the master removes the file at
+    its own exit.
+    """
+
+    _path: str | None = None
+
+    @classmethod
+    def adopt(cls, sock: socket.socket) -> _WorkerUnixSocket:
+        """Return a handle on the same listening socket (a duplicated descriptor)."""
+        handle = cls(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
+        handle.setblocking(False)
+        handle._path = sock.getsockname()
+        return handle
+
+    def release_path(self) -> None:
+        """From now on report no path (the worker is retiring)."""
+        self._path = ""
+
+    def getsockname(self) -> Any:
+        """The bound path, or ``""`` after :meth:`release_path`."""
+        return self._path if self._path is not None else super().getsockname()
 
 
 def _wake_only(signum: int, frame: object) -> None:
