@@ -351,3 +351,30 @@ def test_supervisor_unix_socket_survives_reload(tmp_path: Path) -> None:
     finally:
         assert server.stop() == 0
     assert not path.exists()
+
+
+_SERVE_SCRIPT = """
+import sluice
+from tests.apps.supervised_app import app
+sluice.serve(app, port=0, workers=2, access_log="off")
+"""
+
+
+def test_serve_function_with_workers_runs_a_master() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE_SCRIPT], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    assert proc.stdout is not None
+    stream = proc.stdout
+    threading.Thread(target=lambda: lines.extend(stream), daemon=True).start()
+    server = LiveServer(proc, "", lines)
+    try:
+        match = server.wait_for_output(r"Listening on http://127\.0\.0\.1:(\d+)", timeout=10)
+        server.port = int(match.group(1))
+        wait_until(lambda: len(ready_workers(server, 1)) == 2, 10, "two ready workers")
+        pids = {int(get(server)[1].split()[1]) for _ in range(4)}
+        assert pids <= set(ready_workers(server, 1))
+        assert proc.pid not in pids
+    finally:
+        assert server.stop() == 0

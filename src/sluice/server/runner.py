@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from sluice.config import Config
+from sluice.errors import ConfigError
 from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import bind
@@ -143,11 +144,27 @@ def raise_open_files_limit() -> int:
 
 
 def run(app: WSGIApp, config: Config) -> None:
-    """Serve ``app`` in this process until SIGTERM or SIGINT, then drain and return.
+    """Serve ``app`` until SIGTERM or SIGINT, then drain and return.
 
-    Signal handlers are installed only when called from the main thread.
-    The app's worker hooks run before the first request and after the drain.
+    With one worker (and no ``max_requests``) this process serves: signal
+    handlers are installed only when called from the main thread, and the
+    app's worker hooks run before the first request and after the drain.
+    Otherwise this process becomes the master of forked workers that share
+    the already imported ``app`` (see :mod:`sluice.server.supervisor`).
+
+    Raises:
+        ConfigError: an address cannot be bound, or workers were asked for
+            outside the main thread.
     """
+    if config.workers > 1 or config.max_requests:
+        # The app is already imported here, as with --preload: the master
+        # forks workers that share it (SIGHUP replaces them, same code).
+        from sluice.server.supervisor import Supervisor
+
+        if threading.current_thread() is not threading.main_thread():
+            raise ConfigError("workers > 1 and max_requests need the main thread (the master handles signals)")
+        Supervisor(lambda: app, config).run()
+        return
     raise_open_files_limit()
     worker = make_worker(app, config)
     if threading.current_thread() is threading.main_thread():
