@@ -497,7 +497,6 @@ class Supervisor:
             if other.pipe != -1:
                 os.close(other.pipe)
         self._selector.close()
-        gc.unfreeze()
         # SIGABRT from the master (no heartbeat): every thread's stack to the error log.
         faulthandler.enable(file=sys.stderr, all_threads=True)
         app = self.app
@@ -514,7 +513,6 @@ class Supervisor:
             _write_all(pipe, data)
             return EXIT_APP_LOAD
         config = self.config
-        os.set_blocking(pipe, False)
         if config.max_requests:
             app = self._count_requests(app, config.max_requests + random.randint(0, config.max_requests_jitter), pipe)
 
@@ -562,6 +560,7 @@ class Supervisor:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, retire)
         _write_all(pipe, _READY)
+        os.set_blocking(pipe, False)  # a heartbeat never waits for the master
         worker.run()
         run_worker_hooks(app, "stop")
         return 0
