@@ -46,6 +46,14 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _pss_mib(pid: int) -> float:
+    """Proportional set size: shared pages divided among the processes sharing them."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
@@ -72,13 +80,13 @@ def _wait_ready(url: str, workers: int, proc: subprocess.Popen[str], timeout: fl
     raise RuntimeError("server did not start")
 
 
-def measure(workers: int, seconds: int) -> dict[str, object]:
-    """Serve hello world with ``workers`` and return RSS, master CPU and the wrk rate."""
+def measure(workers: int, seconds: int, preload: bool = False) -> dict[str, object]:
+    """Serve hello world with ``workers`` (and ``--preload``) and return RSS, master CPU and the wrk rate."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "sluice", "serve", "benchmarks.apps:hello", "-w", str(workers),
-           "-b", f"127.0.0.1:{port}", "--access-log", "off", "--log-level", "warning"]
+           "-b", f"127.0.0.1:{port}", "--access-log", "off", "--log-level", "warning"] + (["--preload"] if preload else [])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     try:
         _wait_ready(url, workers, proc)
@@ -87,6 +95,7 @@ def measure(workers: int, seconds: int) -> dict[str, object]:
         time.sleep(seconds)
         idle_cpu = (_cpu_seconds(master) - before) / seconds
         rss_idle = [_rss_mib(master)] + [_rss_mib(p) for p in _children(master)]
+        pss_idle = [_pss_mib(master)] + [_pss_mib(p) for p in _children(master)]
         before = _cpu_seconds(master)
         out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", url + "/"],
                              capture_output=True, text=True, check=True).stdout
@@ -97,8 +106,8 @@ def measure(workers: int, seconds: int) -> dict[str, object]:
     finally:
         proc.terminate()
         proc.wait(30)
-    return {"workers": workers, "idle_cpu": idle_cpu, "load_cpu": load_cpu,
-            "rss_idle": rss_idle, "rss_load": rss_load, "rate": rate}
+    return {"workers": f"{workers}, --preload" if preload else workers, "idle_cpu": idle_cpu, "load_cpu": load_cpu,
+            "rss_idle": rss_idle, "pss_idle": pss_idle, "rss_load": rss_load, "rate": rate}
 
 
 def render(rows: list[dict[str, object]], seconds: int) -> str:
@@ -110,15 +119,19 @@ def render(rows: list[dict[str, object]], seconds: int) -> str:
         f"{os.cpu_count()} cores). `benchmarks.apps:hello`; idle window and `wrk -t2 -c32 -d{seconds}s` "
         "(keep-alive) each; RSS from /proc VmRSS; master CPU is utime+stime of the master "
         "process divided by the window, read in 10 ms ticks (0.00% is under one tick in the window). "
+        "RSS counts pages shared copy-on-write with the master in every process; PSS divides them among "
+        "the sharers, so the PSS column adds up to the real total. Request rates move a lot between runs "
+        "on this shared 2-core machine (wrk runs on the same cores): recorded, not compared. "
         "With `--workers 1` there is no master: the one process serves.",
         "",
-        "| workers | process | RSS idle (MiB) | RSS after load (MiB) | master CPU idle | master CPU under load | req/s |",
-        "|---|---|---|---|---|---|---|",
+        "| workers | process | RSS idle (MiB) | PSS idle (MiB) | RSS after load (MiB) | master CPU idle | master CPU under load | req/s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         rss_idle = row["rss_idle"]
         rss_load = row["rss_load"]
-        assert isinstance(rss_idle, list) and isinstance(rss_load, list)
+        pss_idle = row["pss_idle"]
+        assert isinstance(rss_idle, list) and isinstance(rss_load, list) and isinstance(pss_idle, list)
         names = ["server (single process)"] if row["workers"] == 1 else ["master"] + [
             f"worker {i}" for i in range(1, len(rss_idle))
         ]
@@ -127,7 +140,7 @@ def render(rows: list[dict[str, object]], seconds: int) -> str:
             cpu_cells = cpu if cpu else " | "
             rate = f"{row['rate']:.0f}" if i == 0 else ""
             load_rss = rss_load[i] if i < len(rss_load) else 0.0
-            lines.append(f"| {row['workers']} | {name} | {rss_idle[i]:.1f} | {load_rss:.1f} | {cpu_cells} | {rate} |")
+            lines.append(f"| {row['workers']} | {name} | {rss_idle[i]:.1f} | {pss_idle[i]:.1f} | {load_rss:.1f} | {cpu_cells} | {rate} |")
     lines += [
         "",
         "The workers share the master's listening sockets (one accept queue) rather than each binding its "
@@ -144,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of the idle and the load window")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
-    rows = [measure(1, args.seconds), measure(2, args.seconds)]
+    rows = [measure(1, args.seconds), measure(2, args.seconds), measure(2, args.seconds, preload=True)]
     body = render(rows, args.seconds)
     print(body)
     if args.write:
