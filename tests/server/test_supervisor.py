@@ -208,10 +208,11 @@ def test_supervisor_killed_worker_is_replaced_within_a_second() -> None:
         assert server.stop() == 0
 
 
-def test_supervisor_import_failure_at_start_exits_3_with_the_error_once() -> None:
+@pytest.mark.parametrize("preload", [pytest.param([], id="in-workers"), pytest.param(["--preload"], id="preload")])
+def test_supervisor_import_failure_at_start_exits_3_with_the_error_once(preload: list[str]) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-m", "sluice", "serve", "tests.apps.import_fails", "-w", "3", "-b", "127.0.0.1:0"],
+        [sys.executable, "-m", "sluice", "serve", "tests.apps.import_fails", "-w", "3", "-b", "127.0.0.1:0", *preload],
         cwd=ROOT,
         env=env,
         capture_output=True,
