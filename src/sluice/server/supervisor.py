@@ -26,6 +26,14 @@ Rules the loop keeps:
   error log, and the process dies), then SIGKILL if it is still there.
 - A worker sent SIGTERM that outlives ``graceful_timeout`` (plus a margin
   for its own clean-up) gets SIGKILL.
+
+In a worker, SIGTERM/SIGINT run ``retire`` on the main thread (the loop's):
+it takes the listening sockets out of the loop's epoll, and a timer thread
+calls ``Worker.stop()`` (thread-safe) ``_ACCEPT_GRACE`` later. ``on_tick``
+(the heartbeat) runs on the loop thread; the ``--max-requests`` counter is
+bumped on pool threads with ``next()`` on an ``itertools.count`` (atomic
+under the GIL), and the thread that takes the last request signals its own
+process, so the same ``retire`` runs.
 """
 
 from __future__ import annotations
