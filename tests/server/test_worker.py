@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -668,3 +669,90 @@ def test_a_body_dripped_below_the_minimum_rate_gets_a_408(server: LiveServer) ->
         elapsed = time.monotonic() - started
         assert c.read_response().status == 408
     assert elapsed < 3.5
+
+
+def _hand_off_pair() -> tuple[object, object, socket.socket]:
+    """A worker with no threads and one connection on a real TCP pair, driven by hand."""
+    from sluice.server.worker import Worker
+    from sluice.server.worker import _Conn
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    sock, peer = listener.accept()
+    listener.close()
+    sock.setblocking(False)
+    worker = Worker(lambda e, s: [], [], threads=0)
+    conn = _Conn(sock, peer, None, worker.limits, worker.timeouts)
+    worker.conns[conn.fd] = conn
+    return worker, conn, client
+
+
+def _wait_readable(sock: socket.socket) -> None:
+    import select as _select
+
+    assert _select.select([sock], [], [], 2)[0]
+
+
+def test_hand_off_an_edge_while_a_thread_owns_the_connection_is_kept_for_it() -> None:
+    worker, conn, client = _hand_off_pair()
+    w: Any = worker
+    c: Any = conn
+    try:
+        client.sendall(get("/a"))
+        _wait_readable(c.sock)
+        w._on_readable(c)  # the loop: parses, dispatches
+        assert c.busy and c.request is not None and c.request.target == "/a"
+        assert w._queue.get_nowait() == (c, True)
+        # A second request arrives while the pool thread owns the connection:
+        # the loop only notes it and reads nothing.
+        client.sendall(get("/b"))
+        _wait_readable(c.sock)
+        w._on_readable(c)
+        assert c.pending and c.busy
+        assert c.sock.recv(1, socket.MSG_PEEK) == b"G"  # still in the socket
+        # The thread, letting go, reads what the loop noted, and keeps the
+        # connection while it has bytes to parse.
+        data = w._release(c)
+        assert data == get("/b") and c.busy and not c.pending
+        # Nothing more noted: the connection goes back to the loop.
+        assert w._release(c) is None and not c.busy
+    finally:
+        client.close()
+        c.sock.close()
+
+
+def test_hand_off_a_close_noted_while_owned_is_read_by_the_thread() -> None:
+    worker, conn, client = _hand_off_pair()
+    w: Any = worker
+    c: Any = conn
+    try:
+        c.busy = True  # a pool thread owns it
+        client.sendall(b"GET /x HTTP/1.1\r\n")
+        client.shutdown(socket.SHUT_WR)
+        _wait_readable(c.sock)
+        c.hup = True  # the loop saw EPOLLRDHUP with the bytes
+        w._on_readable(c)
+        assert c.pending
+        assert w._release(c) == b"GET /x HTTP/1.1\r\n"
+        # The close is not left unread (no later edge would report it).
+        assert c.pending
+        assert w._release(c) == b""
+    finally:
+        client.close()
+        c.sock.close()
+
+
+def test_hand_off_the_loop_reads_again_once_the_thread_let_go() -> None:
+    worker, conn, client = _hand_off_pair()
+    w: Any = worker
+    c: Any = conn
+    try:
+        c.busy = True
+        assert w._release(c) is None and not c.busy
+        client.sendall(get("/c"))
+        _wait_readable(c.sock)
+        w._on_readable(c)
+        assert c.busy and c.request.target == "/c"
+    finally:
+        client.close()
+        c.sock.close()

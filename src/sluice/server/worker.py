@@ -18,6 +18,34 @@ two threads ever read one socket.
 Closing when the server initiated it and bytes may still arrive is done by a
 lingering close (RFC 9112 §9.6): shut down the sending side, discard input for
 a short while, then close, so the client reads the error instead of a reset.
+
+Hand-off rules (who owns a connection, which thread runs what):
+
+- A connection is owned by the loop while ``busy`` is False and by exactly
+  one pool thread while it is True. Only the loop sets ``busy`` (in
+  :meth:`Worker._dispatch`, before the queue put that hands the connection
+  over); only the owning thread clears it (in :meth:`Worker._release`),
+  under ``lock``, after seeing ``pending`` False under the same lock.
+- Loop thread only: ``_run_loop``, ``_accept``, ``_on_readable``,
+  ``_advance``, ``_dispatch``, ``_sweep``, ``_close_idle``, and every epoll
+  call but the unregister in ``_close``. It reads a socket only while it
+  owns the connection; an edge that comes while a thread owns it sets
+  ``pending`` (and ``hup``) under ``lock`` and nothing else.
+- Pool threads only: ``_serve``, ``_next_request``, ``_release``,
+  ``_log_access`` and the ``_Conn`` transport methods (``send``,
+  ``sendfile``, ``recv``), on the connection they own.
+- Either thread: ``_close`` and ``_reject``/``_linger`` on a connection it
+  owns. ``_close`` pops the connection from ``conns`` first, so a second
+  close is a no-op.
+- What relies on the GIL: ``conns`` (a dict the loop iterates over a copy
+  of while threads pop from it), the ``SimpleQueue`` hand-off, reads of
+  ``busy`` outside ``lock`` by the loop (only the owner clears it), stores
+  the loop makes outside ``lock`` before it sets ``pending`` under it
+  (``hup``: the thread that takes ``lock`` next sees them), and ``next()``
+  on the served-requests counter.
+
+tests/server/test_worker.py ``test_hand_off_*`` drive these rules step by
+step from one thread.
 """
 
 from __future__ import annotations
