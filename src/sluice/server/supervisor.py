@@ -28,7 +28,7 @@ Rules the loop keeps:
   for its own clean-up) gets SIGKILL.
 
 In a worker, SIGTERM/SIGINT run ``retire`` on the main thread (the loop's):
-it takes the listening sockets out of the loop's epoll, and a timer thread
+it clears the listening sockets' interest in the loop's epoll, and a timer thread
 calls ``Worker.stop()`` (thread-safe) ``_ACCEPT_GRACE`` later. ``on_tick``
 (the heartbeat) runs on the loop thread; the ``--max-requests`` counter is
 bumped on pool threads with ``next()`` on an ``itertools.count`` (atomic
@@ -544,8 +544,8 @@ class Supervisor:
             # NOTE: Worker.stop() closes every connection that has not sent
             # a byte yet, and a connection the loop accepted just before the
             # signal may not have: its client gets a reset (a failed request
-            # in a reload). So the worker first stops accepting (the
-            # listening sockets leave its epoll; the shared accept queue is
+            # in a reload). So the worker first stops accepting (its epoll
+            # stops watching the listening sockets; the shared accept queue is
             # served by the other workers), gives such connections
             # _ACCEPT_GRACE to send their request, then stops. The Worker
             # offers no public way to stop accepting alone, hence _epoll.
@@ -558,7 +558,9 @@ class Supervisor:
                     sock.release_path()
             for fd in list(worker.listeners):
                 try:
-                    worker._epoll.unregister(fd)
+                    # Interest cleared, not unregistered: the Worker's own
+                    # pause/resume and stop expect the fd still registered.
+                    worker._epoll.modify(fd, 0)
                 except (OSError, ValueError):
                     pass
             timer = threading.Timer(_ACCEPT_GRACE, worker.stop)
