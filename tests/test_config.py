@@ -67,3 +67,25 @@ def test_docs_settings_table_is_current() -> None:
     assert markdown_table() in doc.read_text(), "run: python -m sluice.config > docs/settings.md section"
     for setting in SETTINGS:
         assert setting.flag in doc.read_text()
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "fast"])
+def test_min_rates_refuse_what_is_not_a_rate(value: str) -> None:
+    for name in ("min_send_rate", "min_recv_rate"):
+        with pytest.raises(ConfigError, match=f"--{name.replace('_', '-')}"):
+            resolve({name: value})
+
+
+def test_min_rates_reach_the_worker() -> None:
+    import socket
+
+    from sluice.server.runner import build_worker
+
+    config = resolve({"min_send_rate": "1000", "min_recv_rate": "0", "write_timeout": "2"})
+    sock = socket.socket()
+    try:
+        worker = build_worker(lambda e, s: [], [sock], config)
+        assert (worker.timeouts.min_send_rate, worker.timeouts.min_recv_rate, worker.timeouts.write) == (1000.0, 0.0, 2.0)
+    finally:
+        sock.close()
+    assert resolve({}).min_send_rate == resolve({}).min_recv_rate == 240.0

@@ -49,6 +49,13 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _rate(value: str) -> float:
+    number = float(value)
+    if not number >= 0 or number == float("inf"):
+        raise ValueError("must be a number of bytes per second, 0 or more")
+    return number
+
+
 def _count(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -172,8 +179,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_header_fields", _positive_int, 100, "Most request header fields; more get 431.", "N"),
     Setting("keepalive_timeout", _seconds, 5.0, "Seconds an idle keep-alive connection is kept open.", "SECONDS"),
     Setting("header_timeout", _seconds, 10.0, "Seconds a client has to send a whole request head (slowloris guard).", "SECONDS"),
-    Setting("body_timeout", _seconds, 30.0, "Seconds to wait for the next piece of a request body.", "SECONDS"),
-    Setting("write_timeout", _seconds, 30.0, "Seconds to wait for a client to accept response bytes.", "SECONDS"),
+    Setting("body_timeout", _seconds, 30.0, "Grace period of a request body: seconds a client may send nothing; then --min-recv-rate holds.", "SECONDS"),
+    Setting("write_timeout", _seconds, 30.0, "Grace period of a response: seconds a client may take nothing; then --min-send-rate holds.", "SECONDS"),
+    Setting("min_send_rate", _rate, 240.0, "Bytes per second a client must take a response at, on average, after --write-timeout; slower ones are cut (0: a timeout per wait).", "BYTES"),
+    Setting("min_recv_rate", _rate, 240.0, "Bytes per second a client must send a body at, on average, after --body-timeout; slower ones get 408 (0: a timeout per wait).", "BYTES"),
     Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),
     Setting("unix_socket_mode", _file_mode, None, "Permission bits (octal, e.g. 660) of a unix socket's file; off keeps the umask's.", "MODE"),
     Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),

@@ -65,6 +65,8 @@ def build_worker(
         body=config.body_timeout,
         write=config.write_timeout,
         graceful=config.graceful_timeout,
+        min_send_rate=config.min_send_rate,
+        min_recv_rate=config.min_recv_rate,
     )
     return Worker(
         app,
