@@ -756,3 +756,41 @@ def test_hand_off_the_loop_reads_again_once_the_thread_let_go() -> None:
     finally:
         client.close()
         c.sock.close()
+
+
+def test_a_connection_accepted_just_before_a_stop_gets_its_first_request_answered() -> None:
+    # Before, stop() closed every connection with no request yet, including
+    # one accepted a moment ago whose request was on its way: that client
+    # saw its first request fail.
+    worker, port, thread = _in_process_worker()
+    w: Any = worker
+    try:
+        with RawClient("127.0.0.1", port) as c:
+            deadline = time.monotonic() + 2
+            while not w.conns and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert w.conns  # accepted, no byte sent yet
+            w.stop()
+            time.sleep(0.3)
+            resp = c.request(get("/"))
+            assert resp.status == 200 and resp.body == b"ok"
+            assert resp.header("Connection") == "close"
+        thread.join(5)
+        assert not thread.is_alive()
+    finally:
+        w.stop()
+        thread.join(5)
+
+
+def test_an_idle_connection_is_closed_by_a_stop_once_its_grace_is_over() -> None:
+    worker, port, thread = _in_process_worker()
+    w: Any = worker
+    with RawClient("127.0.0.1", port) as c:
+        assert c.request(get("/")).status == 200
+        time.sleep(1.1)  # past the fresh connection's grace
+        started = time.monotonic()
+        w.stop()
+        assert c.is_closed(3.0)
+        assert time.monotonic() - started < 1.0
+    thread.join(5)
+    assert not thread.is_alive()

@@ -98,6 +98,9 @@ _RECV_SIZE = 65536
 # client never holds a thread for them. Larger ones stream from the app thread.
 BODY_BUFFER = 1024 * 1024
 _LINGER_SECONDS = 2.0
+# Seconds a just-accepted connection may take to send its first request
+# after a graceful stop began.
+_FRESH_GRACE = 1.0
 _ACCEPT_BATCH = 64
 _ACCEPT_PAUSE = 0.5
 
@@ -174,6 +177,7 @@ class _Conn:
         "write_timeout",
         "body_timeout",
         "hup",
+        "fresh_until",
         "min_send_rate",
         "min_recv_rate",
         "out_started",
@@ -217,6 +221,8 @@ class _Conn:
         #: The peer closed its sending side (EPOLLRDHUP): read to the EOF
         #: now, whatever arrived with it, instead of waiting for a timeout.
         self.hup = False
+        #: Until then a stop leaves the idle connection open (set at accept).
+        self.fresh_until = 0.0
 
     # -- the gateway's Transport ---------------------------------------------
 
@@ -543,8 +549,15 @@ class Worker:
         self.listeners.clear()
 
     def _close_idle(self) -> None:
+        now = time.monotonic()
         for conn in list(self.conns.values()):
             if not conn.busy and conn.request is None and conn.proto.is_idle:
+                # A connection accepted a moment ago has a request on its
+                # way: it gets a short grace to send it (and be answered,
+                # with Connection: close) instead of a close it would see
+                # as a failure of its first request.
+                if conn.fresh_until > now:
+                    continue
                 self._close(conn)
 
     def _sweep(self, now: float) -> None:
@@ -602,7 +615,9 @@ class Worker:
             else:
                 peer = None
             conn = _Conn(sock, peer, local, self.limits, self.timeouts)
-            conn.deadline = time.monotonic() + self.timeouts.keepalive
+            now = time.monotonic()
+            conn.deadline = now + self.timeouts.keepalive
+            conn.fresh_until = now + _FRESH_GRACE
             self.conns[conn.fd] = conn
             try:
                 self._epoll.register(conn.fd, _EVENTS)
