@@ -529,18 +529,6 @@ def _check_header(item: object) -> str:
     return lower
 
 
-def _joined(items: list[bytes] | tuple[bytes, ...]) -> bytes | None:
-    """The items joined when they are at most 16 byte strings of at most ``_JOIN_LIMIT`` bytes in all, else None."""
-    if len(items) > 16:
-        return None
-    total = 0
-    for item in items:
-        if type(item) is not bytes:
-            return None
-        total += len(item)
-    return b"".join(items) if total <= _JOIN_LIMIT else None
-
-
 def _total_length(items: list[bytes] | tuple[bytes, ...]) -> int:
     """The body length of a list of byte strings.
 
@@ -929,9 +917,14 @@ def handle_request(
             # length known (benchmarks/bench_hotpath.py). A large one is
             # never joined (copied) to its head: its known length frames it
             # and each item is sent as it is.
-            body = result[0] if len(result) == 1 else _joined(result)
+            total = None
+            if len(result) == 1:
+                body = result[0]
+            else:
+                total = _total_length(result)  # raises for an item that is not bytes
+                body = b"".join(result) if len(result) <= 16 and total <= _JOIN_LIMIT else None
             if type(body) is not bytes or not exchange.send_whole(body):
-                exchange.known_length = _total_length(result)
+                exchange.known_length = total if total is not None else _total_length(result)
             else:
                 if stream.is_complete:
                     return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)

@@ -137,6 +137,16 @@ def _remove_stale_socket(path: str) -> None:
         probe.close()
 
 
+def close_listener(sock: socket.socket) -> None:
+    """Close a listening socket, removing a unix socket's file (a stale path would refuse the next bind)."""
+    if sock.family == socket.AF_UNIX:
+        try:
+            os.unlink(sock.getsockname())
+        except OSError:
+            pass
+    sock.close()
+
+
 def describe(sock: socket.socket) -> str:
     """Return the URL a listening socket serves, e.g. ``http://127.0.0.1:8000``."""
     if sock.family == socket.AF_UNIX:

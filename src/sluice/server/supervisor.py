@@ -57,6 +57,7 @@ from typing import Any
 
 from sluice.config import Config
 from sluice.server.gateway import WSGIApp
+from sluice.server.listeners import close_listener
 from sluice.server.runner import bind_listeners
 from sluice.server.runner import build_worker
 from sluice.server.runner import raise_open_files_limit
@@ -196,12 +197,7 @@ class Supervisor:
             self._sig_r = self._sig_w = -1
         self._selector.close()
         for sock in self.listeners:
-            if sock.family == socket.AF_UNIX:
-                try:
-                    os.unlink(sock.getsockname())
-                except OSError:
-                    pass
-            sock.close()
+            close_listener(sock)
         if self.config.pid:
             remove_pid_file(self.config.pid, os.getpid())
 

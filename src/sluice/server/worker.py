@@ -77,6 +77,7 @@ from sluice.server.accesslog import own_handler
 from sluice.server.accesslog import stamp
 from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import WSGIApp
+from sluice.server.listeners import close_listener
 from sluice.server.listeners import describe
 from sluice.server.protocol import NEED_DATA
 from sluice.server.protocol import ConnectionClosed
@@ -212,7 +213,7 @@ class _Conn:
         self.body_timeout = timeouts.body
         self.min_send_rate = timeouts.min_send_rate
         self.min_recv_rate = timeouts.min_recv_rate
-        # The current exchange's transfer clocks (reset by reset_rates()):
+        # The current exchange's transfer clocks (reset by Worker._serve):
         # when the first wait began, and the bytes moved so far.
         self.out_started = 0.0
         self.out_sent = 0
@@ -225,11 +226,6 @@ class _Conn:
         self.fresh_until = 0.0
 
     # -- the gateway's Transport ---------------------------------------------
-
-    def reset_rates(self) -> None:
-        """Start the transfer clocks again for the next exchange."""
-        self.out_started = self.in_started = 0.0
-        self.out_sent = self.in_received = 0
 
     def send(self, data: bytes, more: bool = False) -> None:
         """Send all of ``data``, waiting for a client that keeps up the minimum rate.
@@ -320,7 +316,7 @@ class _Conn:
         elapsed = time.monotonic() - self.out_started
         log.warning(
             "%s took the response too slowly: %d bytes in %.1f s (below %d bytes/s after a %.1f s grace); connection reset",
-            f"{self.peer[0]}:{self.peer[1]}" if self.peer else "unix socket",
+            _peer(self),
             taken,
             elapsed,
             self.min_send_rate,
@@ -350,7 +346,7 @@ class _Conn:
                 if not poller.poll(self._recv_wait() * 1000):
                     log.warning(
                         "%s sent the request body too slowly: %d bytes (below %d bytes/s after a %.1f s grace); 408",
-                        f"{self.peer[0]}:{self.peer[1]}" if self.peer else "unix socket",
+                        _peer(self),
                         self.in_received,
                         self.min_recv_rate,
                         self.body_timeout,
@@ -540,12 +536,7 @@ class Worker:
                 self._epoll.unregister(fd)
             except OSError:
                 pass
-            if sock.family == socket.AF_UNIX:
-                try:
-                    os.unlink(sock.getsockname())
-                except OSError:
-                    pass
-            sock.close()
+            close_listener(sock)
         self.listeners.clear()
 
     def _close_idle(self) -> None:
@@ -886,14 +877,11 @@ class Worker:
                 referer = escape(value)
             elif name == "user-agent":
                 user_agent = escape(value)
-        target = request.target
-        if '"' in target or "\\" in target:
-            target = escape(target)
         args = (
             conn.peer[0] if conn.peer else "-",
             stamp(),
             request.method,
-            target,
+            escape(request.target),
             request.http_version,
             outcome.status,
             outcome.bytes_sent or "-",
