@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -284,6 +287,14 @@ def _rss_kib(pid: int) -> int:
 
 
 def test_one_gib_upload_saved_with_server_rss_under_64_mib(live_server: Callable[..., LiveServer], tmp_path: Path) -> None:
+    # The upload is on disk twice at its peak: the parser's spool file (in
+    # the temporary directory) and the saved copy.
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    if free < 3 * 1024 * MIB:
+        message = f"a 1 GiB upload needs 3 GiB free in {tempfile.gettempdir()}; {free / MIB:.0f} MiB are"
+        if os.environ.get("SLUICE_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     server = live_server(
         TARGET,
         "--threads", "2",
@@ -316,7 +327,7 @@ def test_one_gib_upload_saved_with_server_rss_under_64_mib(live_server: Callable
         done.set()
         sampler.join(5)
     elapsed = time.monotonic() - started
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200, f"{response.text}\nserver output:\n{server.output[-4000:]}"
     assert response.json() == {"saved_as": "big.bin", "size": 1024 * MIB}
     assert len(samples) > 10
     peak = max(samples)
