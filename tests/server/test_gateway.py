@@ -412,7 +412,7 @@ class RecordingTransport:
         # ("send", more) and ("sendfile",) in the order the gateway called them.
         self.calls: list[tuple[object, ...]] = []
 
-    def send(self, data: bytes, more: bool = False) -> None:
+    def send(self, data: bytes, more: bool = False, hold: bool = False) -> None:
         self.sent += data
         self.calls.append(("send", more))
 
@@ -600,7 +600,7 @@ def test_head_and_first_chunk_sent_in_one_write() -> None:
     sends: list[bytes] = []
 
     class Counting(RecordingTransport):
-        def send(self, data: bytes, more: bool = False) -> None:
+        def send(self, data: bytes, more: bool = False, hold: bool = False) -> None:
             sends.append(data)
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -792,7 +792,7 @@ class _ObjectTransport(RecordingTransport):
         super().__init__()
         self.objects: list[bytes] = []
 
-    def send(self, data: bytes, more: bool = False) -> None:
+    def send(self, data: bytes, more: bool = False, hold: bool = False) -> None:
         self.objects.append(data)
         super().send(data, more)
 

@@ -75,11 +75,13 @@ _FILE_BLOCK = 65536
 class Transport(Protocol):
     """What the gateway needs from the worker's connection."""
 
-    def send(self, data: bytes, more: bool = False) -> None:
-        """Send all of ``data`` or raise ``OSError`` (client gone, timeout).
+    def send(self, data: bytes, more: bool = False, hold: bool = False) -> None:
+        """Send all of ``data`` (or queue what the socket does not take yet) or raise ``OSError``.
 
         ``more``: more bytes follow at once (the head before a ``sendfile``);
-        a transport may use it to send both in one packet.
+        a transport may use it to send both in one packet. ``hold``: the app
+        holds ``data`` anyway (an item of a list body), so a transport that
+        queues bytes for a slow client may keep it without a copy.
         """
 
     def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
@@ -580,6 +582,7 @@ class Exchange:
         "_flags",
         "code",
         "known_length",
+        "hold",
     )
 
     def __init__(
@@ -609,6 +612,8 @@ class Exchange:
         #: The whole body's length when the server knows it before sending
         #: (a list of byte strings): it frames the body instead of chunking.
         self.known_length: int | None = None
+        #: The body's chunks are the app's own list items (see Transport.send).
+        self.hold = False
 
     def start_response(
         self,
@@ -724,11 +729,11 @@ class Exchange:
             if len(framed) > _JOIN_LIMIT:
                 # Memory: a large first chunk is not copied to join its head.
                 self.transport.send(head, more=True)
-                self.transport.send(framed)
+                self.transport.send(framed, hold=self.hold)
             else:
                 self.transport.send(head + framed)
             return
-        self.transport.send(self._frame(data))
+        self.transport.send(self._frame(data), hold=self.hold)
 
     def _frame(self, data: bytes) -> bytes:
         if self.no_body:
@@ -925,6 +930,7 @@ def handle_request(
                 body = b"".join(result) if len(result) <= 16 and total <= _JOIN_LIMIT else None
             if type(body) is not bytes or not exchange.send_whole(body):
                 exchange.known_length = total if total is not None else _total_length(result)
+                exchange.hold = True
             else:
                 if stream.is_complete:
                     return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)

@@ -16,6 +16,7 @@ from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import bind
 from sluice.server.listeners import inherit_systemd
 from sluice.server.protocol import Limits
+from sluice.server.worker import Buffers
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
 
@@ -78,6 +79,7 @@ def build_worker(
         access_log_enabled=config.access_log is not None,
         max_requests=max_requests,
         on_tick=on_tick,
+        buffers=Buffers(response_memory=config.response_buffer, response_spool=config.max_response_spool),
     )
 
 

@@ -79,6 +79,8 @@ from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import close_listener
 from sluice.server.listeners import describe
+from sluice.server.outbox import Outbox
+from sluice.server.outbox import ShortFile
 from sluice.server.protocol import NEED_DATA
 from sluice.server.protocol import ConnectionClosed
 from sluice.server.protocol import Data
@@ -91,9 +93,13 @@ from sluice.server.protocol.writer import format_error
 log = logging.getLogger("sluice.error")
 
 _EPOLLIN = select.EPOLLIN
-# Edge-triggered: registered once per connection, never re-armed.
-_EVENTS = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET
+_EPOLLOUT = select.EPOLLOUT
+# Edge-triggered: registered once per connection, never re-armed. EPOLLOUT
+# edges come only after a send the socket refused (the queued-response case);
+# otherwise the bit rides along with input edges at no cost.
+_EVENTS = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 _HUP_EVENTS = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
+_INPUT_EVENTS = select.EPOLLIN | _HUP_EVENTS
 _RECV_SIZE = 65536
 # Bodies up to this size are read by the loop before the app runs, so a slow
 # client never holds a thread for them. Larger ones stream from the app thread.
@@ -157,6 +163,34 @@ class Timeouts:
         self.min_recv_rate = min_recv_rate
 
 
+class Buffers:
+    """How much of a transfer the server holds for a slow client, so that no thread waits for one.
+
+    Args:
+        response_memory: bytes of a response a connection keeps in memory
+            for a client that does not take them yet (beyond a list body,
+            which is queued as the app made it); more go to a temporary file.
+        response_spool: bytes a connection keeps in its temporary file;
+            past them, the thread producing the response waits for the
+            client (0: no temporary file, the thread waits past
+            ``response_memory``).
+    """
+
+    __slots__ = ("response_memory", "response_spool")
+
+    def __init__(self, response_memory: int = 256 * 1024, response_spool: int = 1024**3) -> None:
+        self.response_memory = response_memory
+        self.response_spool = response_spool
+
+
+_DEFAULT_BUFFERS = Buffers()
+
+#: What the loop does with a connection once its queued response is sent.
+_THEN_NEXT = 1  # read the next request
+_THEN_CLOSE = 2  # close it
+_THEN_LINGER = 3  # close it after a lingering wait for input
+
+
 class _Conn:
     """One client connection: its socket, its parser and who owns it now."""
 
@@ -185,6 +219,12 @@ class _Conn:
         "out_sent",
         "in_started",
         "in_received",
+        "buffers",
+        "outbox",
+        "room",
+        "broken",
+        "then",
+        "out_progress",
     )
 
     def __init__(
@@ -194,6 +234,7 @@ class _Conn:
         local: tuple[str, int] | None,
         limits: Limits,
         timeouts: Timeouts,
+        buffers: Buffers | None = None,
     ) -> None:
         self.sock = sock
         self.fd = sock.fileno()
@@ -224,11 +265,24 @@ class _Conn:
         self.hup = False
         #: Until then a stop leaves the idle connection open (set at accept).
         self.fresh_until = 0.0
+        self.buffers = buffers or _DEFAULT_BUFFERS
+        #: Response bytes the client has not taken yet, sent by the loop
+        #: (created at the first send the socket refused). Guarded by ``lock``.
+        self.outbox: Outbox | None = None
+        #: Where a thread waits for room in a full outbox (made when needed).
+        self.room: threading.Condition | None = None
+        #: Why the connection can no longer send (set under ``lock``).
+        self.broken: OSError | None = None
+        #: Set when the thread let go with a response still queued: what the
+        #: loop does with the connection once the queue is sent.
+        self.then = 0
+        #: When queued bytes last went out (the rate check with no rate).
+        self.out_progress = 0.0
 
     # -- the gateway's Transport ---------------------------------------------
 
-    def send(self, data: bytes, more: bool = False) -> None:
-        """Send all of ``data``, waiting for a client that keeps up the minimum rate.
+    def send(self, data: bytes, more: bool = False, hold: bool = False) -> None:
+        """Send ``data``; what the socket does not take now is queued for the loop.
 
         Args:
             data: the bytes.
@@ -236,72 +290,141 @@ class _Conn:
                 the kernel may hold them to fill one segment with what
                 follows (``MSG_MORE``), so a small file goes out in one
                 packet with its head.
+            hold: the app holds ``data`` anyway (an item of a list body):
+                queue it as it is, outside the memory limit.
 
         Raises:
-            TimeoutError: the client fell below the minimum rate (or took
-                nothing within the grace period).
+            OSError: the connection failed or was cut for its slowness.
         """
-        sock = self.sock
-        try:
-            sent = sock.send(data, _MSG_MORE if more else 0)
-        except BlockingIOError:
-            sent = 0
-        self.out_sent += sent
-        if sent == len(data):
-            return
-        view = memoryview(data)[sent:]
-        poller = select.poll()
-        poller.register(self.fd, select.POLLOUT)
-        while view:
-            if not poller.poll(self._send_wait() * 1000):
-                raise self._too_slow()
+        outbox = self.outbox
+        if outbox is None or not outbox.items:
+            # PERF: nothing queued: straight to the socket, no lock.
             try:
-                sent = sock.send(view)
+                sent = self.sock.send(data, _MSG_MORE if more else 0)
             except BlockingIOError:
-                continue
+                sent = 0
             self.out_sent += sent
-            view = view[sent:]
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]  # type: ignore[assignment]
+        with self.lock:
+            outbox = self._outbox()
+            outbox.add_bytes(data, hold)
+            self._flush()
+            self._wait_for_room(outbox)
 
     def sendfile(self, file: IO[bytes], offset: int, count: int) -> int:
-        """Send ``count`` bytes of ``file`` from ``offset`` with ``os.sendfile``."""
-        total = 0
-        poller: select.poll | None = None
+        """Send ``count`` bytes of ``file`` from ``offset`` with ``os.sendfile``.
+
+        What the socket does not take now is queued (with a duplicate of the
+        file's descriptor) and sent by the loop.
+
+        Returns:
+            The bytes sent or queued; fewer than ``count`` when the file
+            ended early.
+        """
         fd = file.fileno()
-        while total < count:
-            try:
-                sent = os.sendfile(self.fd, fd, offset + total, count - total)
-            except BlockingIOError:
-                sent = -1
-            if sent == 0:
-                break  # the file is shorter than announced
-            if sent > 0:
+        total = 0
+        outbox = self.outbox
+        if outbox is None or not outbox.items:
+            while total < count:
+                try:
+                    sent = os.sendfile(self.fd, fd, offset + total, count - total)
+                except BlockingIOError:
+                    break
+                if sent == 0:
+                    return total  # the file is shorter than announced
                 total += sent
                 self.out_sent += sent
-                continue
-            if poller is None:
-                poller = select.poll()
-                poller.register(self.fd, select.POLLOUT)
-            if not poller.poll(self._send_wait() * 1000):
-                raise self._too_slow()
-        return total
+            if total == count:
+                return total
+        with self.lock:
+            outbox = self._outbox()
+            outbox.add_file(os.dup(fd), offset + total, count - total)
+            self._flush()
+        return count
 
-    def _send_wait(self) -> float:
-        """Seconds the client may take to make room before it falls below the minimum rate.
+    def _outbox(self) -> Outbox:
+        """The outbox, made at the first refused send (under ``lock``).
+
+        Raises:
+            OSError: the connection can no longer send.
+        """
+        if self.broken is not None:
+            raise OSError(self.broken.errno, f"the connection failed: {self.broken}")
+        outbox = self.outbox
+        if outbox is None:
+            buffers = self.buffers
+            outbox = self.outbox = Outbox(buffers.response_memory, buffers.response_spool)
+        if not outbox.items:
+            now = time.monotonic()
+            self.out_progress = now
+            if not self.out_started:
+                self.out_started = now
+        return outbox
+
+    def _flush(self) -> bool:
+        """Send queued bytes until the socket refuses more (under ``lock``); True if all went out.
+
+        A failure marks the connection broken and drops the queue.
+        """
+        outbox = self.outbox
+        assert outbox is not None
+        try:
+            sent = outbox.flush(self.sock)
+        except ShortFile as exc:
+            log.error("%s: %s; the connection was closed", _peer(self), exc)
+            self._break(exc)
+            return False
+        except OSError as exc:
+            self._break(exc)
+            return False
+        if sent:
+            self.out_sent += sent
+            self.out_progress = time.monotonic()
+            if self.room is not None:
+                self.room.notify_all()
+        return not outbox.items
+
+    def _break(self, exc: OSError) -> None:
+        """Mark the connection unable to send and drop its queue (under ``lock``)."""
+        if self.broken is None:
+            self.broken = exc
+        if self.outbox is not None:
+            self.outbox.discard()
+        if self.room is not None:
+            self.room.notify_all()
+
+    def _wait_for_room(self, outbox: Outbox) -> None:
+        """Wait (holding ``lock`` between waits) while the outbox is full.
+
+        The loop's sweep cuts a client below the minimum rate, which ends
+        the wait with an error.
+        """
+        if not outbox.full:
+            return
+        room = self.room
+        if room is None:
+            room = self.room = threading.Condition(self.lock)
+        while outbox.full and self.broken is None:
+            room.wait(1.0)
+        if self.broken is not None:
+            raise OSError(self.broken.errno, f"the connection failed: {self.broken}")
+
+    def send_deadline(self) -> float:
+        """When a client with queued response bytes falls below the minimum rate (loop side).
 
         The rate counts what the client took (bytes sent minus those still
-        queued in the socket, ``TIOCOUTQ``), from the first wait of this
-        exchange: it must have taken ``min_send_rate`` bytes a second after
-        the grace period. A client reading one byte at a time is held to
-        the same average.
+        queued in the socket, ``TIOCOUTQ``), from the first send the socket
+        refused in this exchange: it must have taken ``min_send_rate`` bytes
+        a second after the grace period. A client reading one byte at a time
+        is held to the same average. With no rate, the client may take
+        nothing for the grace period at a time.
         """
-        now = time.monotonic()
-        if not self.out_started:
-            self.out_started = now
         rate = self.min_send_rate
         if rate <= 0:
-            return self.write_timeout
-        deadline = self.out_started + self.write_timeout + self._taken() / rate
-        return max(deadline - now, 0.0)
+            return self.out_progress + self.write_timeout
+        return self.out_started + self.write_timeout + self._taken() / rate
 
     def _taken(self) -> int:
         """Bytes of this exchange the client has taken (acknowledged)."""
@@ -388,6 +511,7 @@ class Worker:
             so a supervisor can replace the process.
         on_tick: called by the loop thread about once a second (a
             supervisor's heartbeat: the loop is making progress).
+        buffers: what a connection may hold for a slow client.
     """
 
     def __init__(
@@ -401,6 +525,7 @@ class Worker:
         access_log_enabled: bool = False,
         max_requests: int = 0,
         on_tick: Callable[[], None] | None = None,
+        buffers: Buffers | None = None,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -410,6 +535,7 @@ class Worker:
         self.threads = threads
         self.limits = limits or Limits()
         self.timeouts = timeouts or Timeouts()
+        self.buffers = buffers or _DEFAULT_BUFFERS
         self.info = info or ServerInfo()
         self.access_log_enabled = access_log_enabled
         self.max_requests = max_requests
@@ -495,9 +621,12 @@ class Worker:
             for fd, mask in events:
                 conn = conns.get(fd)
                 if conn is not None:
-                    if mask & _HUP_EVENTS:
-                        conn.hup = True
-                    self._on_readable(conn)
+                    if mask & _EPOLLOUT and conn.outbox is not None and conn.outbox.items:
+                        self._drain(conn)
+                    if mask & _INPUT_EVENTS:
+                        if mask & _HUP_EVENTS:
+                            conn.hup = True
+                        self._on_readable(conn)
                 elif fd in listeners:
                     self._accept(listeners[fd], fd)
                 elif fd == wake_fd:
@@ -542,7 +671,7 @@ class Worker:
     def _close_idle(self) -> None:
         now = time.monotonic()
         for conn in list(self.conns.values()):
-            if not conn.busy and conn.request is None and conn.proto.is_idle:
+            if not conn.busy and not conn.then and conn.request is None and conn.proto.is_idle:
                 # A connection accepted a moment ago has a request on its
                 # way: it gets a short grace to send it (and be answered,
                 # with Connection: close) instead of a close it would see
@@ -552,9 +681,14 @@ class Worker:
                 self._close(conn)
 
     def _sweep(self, now: float) -> None:
-        """Close connections whose deadline passed (idle, head, body, linger)."""
+        """Close connections whose deadline passed (idle, head, body, linger, slow reader)."""
         for conn in list(self.conns.values()):
-            if conn.busy or conn.deadline > now:
+            outbox = conn.outbox
+            if outbox is not None and outbox.items:
+                if conn.send_deadline() <= now:
+                    self._cut_slow_reader(conn)
+                continue
+            if conn.busy or conn.then or conn.deadline > now:
                 continue
             if conn.lingering or conn.proto.is_idle and conn.request is None:
                 self._close(conn)
@@ -605,7 +739,7 @@ class Worker:
                 peer = addr[:2]
             else:
                 peer = None
-            conn = _Conn(sock, peer, local, self.limits, self.timeouts)
+            conn = _Conn(sock, peer, local, self.limits, self.timeouts, self.buffers)
             now = time.monotonic()
             conn.deadline = now + self.timeouts.keepalive
             conn.fresh_until = now + _FRESH_GRACE
@@ -618,8 +752,10 @@ class Worker:
 
     def _on_readable(self, conn: _Conn) -> None:
         with conn.lock:
-            if conn.busy:
-                # A pool thread owns it; it reads this input when it is done.
+            if conn.busy or conn.then:
+                # A pool thread owns it, and reads this input when it is
+                # done; or a response is still queued, and the input is read
+                # once it is sent (_resume).
                 conn.pending = True
                 return
         sock = conn.sock
@@ -701,6 +837,73 @@ class Worker:
         conn.busy = True
         self._queue.put_nowait((conn, body_done))
 
+    def _drain(self, conn: _Conn) -> None:
+        """Send a connection's queued response bytes as its socket drains (loop side)."""
+        with conn.lock:
+            if conn.broken is not None:
+                return
+            sent_all = conn._flush()
+            failed = conn.broken is not None
+            then = 0 if conn.busy else conn.then
+        if failed:
+            if not then:
+                # A thread owns the connection: its next send fails, and it
+                # closes the connection. Wake it if it waits in a recv.
+                _shutdown(conn.sock)
+            else:
+                log.debug("connection from %s lost while its response was sent: %s", _peer(conn), conn.broken)
+                self._close(conn)
+            return
+        if sent_all and then:
+            self._resume(conn)
+
+    def _resume(self, conn: _Conn) -> None:
+        """Go on with a connection whose queued response went out (loop side)."""
+        then = conn.then
+        conn.then = 0
+        if then == _THEN_CLOSE:
+            self._close(conn)
+            return
+        if then == _THEN_LINGER:
+            self._linger(conn)
+            return
+        now = time.monotonic()
+        conn.deadline = now + self.timeouts.keepalive
+        if conn.proto.has_buffered_data:
+            # A pipelined request (or a part of one) came with the last.
+            conn.head_started = now
+            self._advance(conn)
+        if conn.fd in self.conns and not conn.busy and (conn.pending or conn.hup):
+            self._on_readable(conn)
+
+    def _cut_slow_reader(self, conn: _Conn) -> None:
+        """Cut a client that takes its queued response below the minimum rate (loop side)."""
+        error = conn._too_slow()
+        with conn.lock:
+            conn._break(error)
+            owned = conn.busy
+        if owned:
+            _shutdown(conn.sock)  # the owning thread's next send fails; it closes
+        else:
+            self._close(conn)
+
+    def _hand_over(self, conn: _Conn, then: int) -> bool:
+        """Give the loop a connection whose response is still queued (pool thread side).
+
+        Returns:
+            True if the loop took it (it does ``then`` once the queue is
+            sent); False if nothing is queued and the thread goes on.
+        """
+        outbox = conn.outbox
+        if outbox is None or not outbox.items:
+            return False
+        with conn.lock:
+            if not outbox.items:
+                return False
+            conn.then = then
+            conn.busy = False
+            return True
+
     def _release(self, conn: _Conn) -> bytes | None:
         """Give a connection back to the loop (pool thread side).
 
@@ -762,6 +965,11 @@ class Worker:
             self._epoll.unregister(conn.fd)
         except (OSError, ValueError):
             pass
+        if conn.outbox is not None:
+            # The loop may be sending queued bytes: it stops once it holds
+            # the lock again, before the descriptor can be reused.
+            with conn.lock:
+                conn._break(ConnectionAbortedError(errno.ECONNABORTED, "the connection was closed"))
         try:
             conn.sock.close()
         except OSError:
@@ -821,12 +1029,17 @@ class Worker:
                 conn.body_size = 0
             conn.request = None
             if not outcome.keep_alive or self._stopping:
-                if outcome.body_complete and not proto.has_buffered_data:
+                clean = outcome.body_complete and not proto.has_buffered_data
+                if self._hand_over(conn, _THEN_CLOSE if clean else _THEN_LINGER):
+                    return
+                if clean:
                     self._close(conn)
                 else:
                     self._linger(conn)
                 return
             proto.start_next_cycle()
+            if self._hand_over(conn, _THEN_NEXT):
+                return
             next_request = self._next_request(conn)
             if next_request is None:
                 return
@@ -924,6 +1137,14 @@ def _set_batch_policy() -> tuple[int, int] | None:
 def _restore_policy(previous: tuple[int, int]) -> None:
     try:
         os.sched_setscheduler(0, previous[0], os.sched_param(previous[1]))
+    except OSError:
+        pass
+
+
+def _shutdown(sock: socket.socket) -> None:
+    """End both directions of a socket another thread may be using (it sees EOF or EPIPE)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
 
