@@ -111,6 +111,8 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
         self.config = Config(instance_path if instance_relative_config else self.root_path, DEFAULTS)
         self.url_map = Map()
         self.view_functions: dict[str, Callable[..., Any]] = {}
+        #: Endpoints whose request body the server passes on as it arrives.
+        self.streaming_endpoints: set[str] = set()
         self.teardown_appcontext_funcs: list[Callable[[BaseException | None], Any]] = []
         self.startup_funcs: list[Callable[[], Any]] = []
         self.worker_start_funcs: list[Callable[[], Any]] = []
@@ -229,7 +231,9 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
                 registered before.
             methods: the accepted methods (default: the view's ``methods``
                 attribute, else ``GET``).
-            **options: ``strict_slashes``, ``defaults``.
+            **options: ``strict_slashes``, ``defaults``;
+                ``stream_request_body=True`` to read the body as it arrives
+                (see :meth:`streams_request_body`).
 
         Raises:
             RuntimeError: the app already serves requests.
@@ -251,6 +255,11 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
                     "give this view another endpoint= or another function name"
                 )
             self.view_functions[endpoint] = view_func
+        stream = options.pop("stream_request_body", None)
+        if stream is None and view_func is not None:
+            stream = getattr(view_func, "stream_request_body", None)
+        if stream:
+            self.streaming_endpoints.add(endpoint)
         provide = options.pop("provide_automatic_options", None)
         if provide is None and view_func is not None:
             provide = getattr(view_func, "provide_automatic_options", None)
@@ -262,6 +271,43 @@ class App(Scaffold, Pipeline, AppTemplating, AppCommandsMixin):
             new_rule.provide_automatic_options = False
             new_rule.methods = new_rule.methods - {"OPTIONS"}
         self.url_map.add(new_rule)
+
+    def streams_request_body(self, method: str, path: str, content_length: int | None = None) -> bool:
+        """Whether the app reads this request's body as the client sends it.
+
+        sluice's server calls this from its event loop for each request
+        with a body (not for one that waits for ``100 Continue``, which the
+        app always reads as it arrives). False, the default: the server
+        receives the whole body first (in memory, or a temporary file past
+        ``--request-buffer``), so a slow client never holds a thread. True
+        for every request when ``config["STREAM_REQUEST_BODY"]`` is set, or
+        for the routes registered with ``stream_request_body=True``: the
+        view runs at once and ``request.stream`` yields bytes as they come
+        (a long upload processed on the fly, a proxy), holding its thread
+        while the client sends. Also True for a body announced larger than
+        ``MAX_CONTENT_LENGTH``: the app refuses it with a 413 at once,
+        without waiting for bytes it would not read (as Flask does).
+
+        Args:
+            method: the request method.
+            path: the ``PATH_INFO`` the app will see.
+            content_length: the announced body length (None: chunked).
+        """
+        if self.config.get("STREAM_REQUEST_BODY"):
+            return True
+        if content_length is not None:
+            limit = self.config.get("MAX_CONTENT_LENGTH")
+            if limit is None:
+                limit = self.request_class.max_content_length
+            if limit is not None and content_length > limit:
+                return True
+        if not self.streaming_endpoints:
+            return False
+        try:
+            rule, _ = self.url_map.match(path, method)
+        except Exception:
+            return False
+        return rule.endpoint in self.streaming_endpoints
 
     def teardown_appcontext(self, func: F) -> F:
         """Run ``func(exc)`` when the application context ends, always.

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_PARTS": 1000,
     # An uploaded file larger than this goes to a temporary file.
     "MAX_FILE_MEMORY_SIZE": 512 * 1024,
+    # sluice's server receives request bodies whole before the app runs
+    # unless this is set (or a route says stream_request_body=True).
+    "STREAM_REQUEST_BODY": False,
     # Files (sluice.files): None lets browsers revalidate (as Flask).
     "SEND_FILE_MAX_AGE_DEFAULT": None,
     "USE_X_SENDFILE": False,

@@ -183,6 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_timeout", _seconds, 30.0, "Grace period of a response: seconds a client may take nothing; then --min-send-rate holds.", "SECONDS"),
     Setting("min_send_rate", _rate, 240.0, "Bytes per second a client must take a response at, on average, after --write-timeout; slower ones are cut (0: a timeout per wait).", "BYTES"),
     Setting("min_recv_rate", _rate, 240.0, "Bytes per second a client must send a body at, on average, after --body-timeout; slower ones get 408 (0: a timeout per wait).", "BYTES"),
+    Setting("request_buffer", _size, 1024**2, "Bytes of a request body kept in memory while the server receives it before the app runs; more go to a temporary file (see docs/server.md, Request bodies).", "BYTES"),
     Setting("response_buffer", _size, 256 * 1024, "Bytes of a response each connection keeps in memory for a client that has not taken them (list bodies are kept as the app made them); more go to a temporary file.", "BYTES"),
     Setting("max_response_spool", _size, 1024**3, "Bytes of a response each connection keeps in its temporary file for a slow client; past them the app's thread waits for the client (0: no temporary file).", "BYTES"),
     Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),

@@ -77,6 +77,12 @@ def echo() -> dict[str, Any]:
     }
 
 
+@app.post("/echo-stream", stream_request_body=True)
+def echo_stream() -> dict[str, Any]:
+    """``/echo`` with the body read by the view as it arrives, not received first by the server."""
+    return echo()
+
+
 @app.post("/save")
 def save() -> dict[str, Any]:
     upload = request.files["f"]

@@ -317,6 +317,53 @@ class InputStream:
         return False
 
 
+class SpooledInput:
+    """``wsgi.input`` for a body the loop received whole into a temporary file.
+
+    Args:
+        file: the file, positioned anywhere; it is read from its start.
+    """
+
+    __slots__ = ("_file", "bytes_read")
+    is_complete = True
+    continue_pending = False
+
+    def __init__(self, file: IO[bytes]) -> None:
+        file.seek(0)
+        self._file = file
+        #: Body bytes handed to the app so far.
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes, or all of the rest when ``size`` is -1 or None."""
+        data = self._file.read(-1 if size is None else size)
+        self.bytes_read += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line (up to and including ``\\n``), at most ``size`` bytes."""
+        data = self._file.readline(-1 if size is None else size)
+        self.bytes_read += len(data)
+        return data
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """Read lines until the end, or until about ``hint`` bytes were read."""
+        lines = self._file.readlines(hint)
+        self.bytes_read += sum(len(line) for line in lines)
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+    def drain(self, limit: int) -> bool:
+        """The body is complete: nothing to drain."""
+        return True
+
+
 class EmptyInput:
     """``wsgi.input`` for a request without a body; stateless, so shared."""
 
@@ -363,9 +410,19 @@ def _environ_key(name: str) -> str:
     return key
 
 
+def path_info(request: Request, script_name: str) -> str:
+    """The request's ``PATH_INFO``: its path percent-decoded (as latin-1), without ``script_name``."""
+    path = request.path
+    if "%" in path:
+        path = unquote(path, encoding="latin-1")
+    if script_name and (path == script_name or path.startswith(script_name + "/")):
+        path = path[len(script_name) :]
+    return path
+
+
 def make_environ(
     request: Request,
-    stream: InputStream | EmptyInput,
+    stream: InputStream | SpooledInput | EmptyInput,
     info: ServerInfo,
     server_addr: tuple[str, int] | None,
     client_addr: tuple[str, int] | None,
@@ -382,12 +439,7 @@ def make_environ(
     Returns:
         The environ dict.
     """
-    path = request.path
-    if "%" in path:
-        path = unquote(path, encoding="latin-1")
-    script_name = info.script_name
-    if script_name and (path == script_name or path.startswith(script_name + "/")):
-        path = path[len(script_name) :]
+    path = path_info(request, info.script_name)
     # PERF: the per-server keys are copied from a template in one step.
     environ = info.environ_template.copy()
     environ["REQUEST_METHOD"] = request.method
@@ -591,7 +643,7 @@ class Exchange:
         transport: Transport,
         info: ServerInfo,
         keep_alive: bool,
-        body: InputStream | EmptyInput | None = None,
+        body: InputStream | SpooledInput | EmptyInput | None = None,
     ) -> None:
         self.request = request
         self.transport = transport
@@ -878,6 +930,7 @@ def handle_request(
     keep_alive: bool,
     body_done: bool,
     initial_body: bytes = b"",
+    body_file: IO[bytes] | None = None,
 ) -> Outcome:
     """Run the WSGI app for ``request`` and send its response.
 
@@ -892,6 +945,8 @@ def handle_request(
         keep_alive: the server allows the connection to persist.
         body_done: the whole body was already received.
         initial_body: body bytes the loop received before the call.
+        body_file: the whole body, received by the loop into a temporary
+            file (then ``body_done`` is true and ``initial_body`` empty).
 
     Returns:
         The :class:`Outcome`.
@@ -900,8 +955,10 @@ def handle_request(
         OSError: the client went away or a send timed out (the connection
             must be closed; ``close()`` of the iterable was already called).
     """
-    stream: InputStream | EmptyInput
-    if request.chunked or request.content_length:
+    stream: InputStream | SpooledInput | EmptyInput
+    if body_file is not None:
+        stream = SpooledInput(body_file)
+    elif request.chunked or request.content_length:
         stream = InputStream(conn, transport, request.expect_continue, body_done, initial_body)
     else:
         stream = EMPTY_INPUT

@@ -79,7 +79,11 @@ def build_worker(
         access_log_enabled=config.access_log is not None,
         max_requests=max_requests,
         on_tick=on_tick,
-        buffers=Buffers(response_memory=config.response_buffer, response_spool=config.max_response_spool),
+        buffers=Buffers(
+            response_memory=config.response_buffer,
+            response_spool=config.max_response_spool,
+            request_memory=config.request_buffer,
+        ),
     )
 
 

@@ -592,6 +592,10 @@ class Supervisor:
                 os.kill(os.getpid(), signal.SIGTERM)
             return app(environ, start_response)
 
+        # The worker asks the app which bodies it streams (Worker._buffers_body).
+        policy = getattr(app, "streams_request_body", None)
+        if policy is not None:
+            counted.streams_request_body = policy  # type: ignore[attr-defined]
         return counted
 
 

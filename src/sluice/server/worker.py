@@ -1,12 +1,15 @@
 """The worker: one epoll loop owns every socket; a thread pool runs the app.
 
-Design: the loop thread accepts connections, reads request heads (and small
-bodies) and enforces the idle, header and body timeouts; a connection costs
-no thread until a whole request is ready. A ready request is handed to the
-pool through one ``SimpleQueue``; the thread that takes it runs the WSGI app,
-reads any remaining body and writes the response on the socket itself (no
-second hand-off), answers further pipelined requests already received, and
-gives the connection back.
+Design: the loop thread accepts connections, reads request heads and whole
+request bodies (in memory, then a temporary file) and enforces the idle,
+header and body timeouts and the minimum rates; a connection costs no thread
+until a whole request is ready. A ready request is handed to the pool through
+one ``SimpleQueue``; the thread that takes it runs the WSGI app and writes the
+response on the socket itself while the socket takes it. What a slow client
+does not take is queued on the connection (:mod:`sluice.server.outbox`) and
+sent by the loop on ``EPOLLOUT``, so the thread moves on at once. It answers
+further pipelined requests already received (handing one with a body back to
+the loop to receive it), and gives the connection back.
 
 Sockets are registered once, edge-triggered, and never re-armed (PERF: one
 ``epoll_ctl`` less per request than ``EPOLLONESHOT``). Ownership is a flag
@@ -37,6 +40,22 @@ Hand-off rules (who owns a connection, which thread runs what):
 - Either thread: ``_close`` and ``_reject``/``_linger`` on a connection it
   owns. ``_close`` pops the connection from ``conns`` first, so a second
   close is a no-op.
+- The outbox (queued response bytes) is the one thing both threads touch
+  while a pool thread owns the connection: the thread adds and the loop
+  sends, both under ``lock``, and whoever adds sends right after until the
+  socket refuses more, so bytes are never queued behind a socket with no
+  ``EPOLLOUT`` edge to come. The thread sends straight to the socket, with
+  no lock, only while the outbox is empty (only it adds to it). A thread
+  done with a response still queued lets go with ``then`` set
+  (``_hand_over``): the loop reads no input until the queue is sent, then
+  does ``then`` (``_resume``: the next request, a close or a linger). The
+  loop cuts a slow reader by marking the connection ``broken`` under
+  ``lock``; if a thread owns it, the loop only shuts the socket down and the
+  thread closes it.
+- A pool thread that finds a kept-alive request with a body hands the
+  connection back (``_handed_back`` and the wake pipe) after clearing
+  ``busy`` under ``lock``; the loop goes on receiving the body
+  (``_take_back``).
 - What relies on the GIL: ``conns`` (a dict the loop iterates over a copy
   of while threads pop from it), the ``SimpleQueue`` hand-off, reads of
   ``busy`` outside ``lock`` by the loop (only the owner clears it), stores
@@ -61,6 +80,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -101,9 +121,6 @@ _EVENTS = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 _HUP_EVENTS = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 _INPUT_EVENTS = select.EPOLLIN | _HUP_EVENTS
 _RECV_SIZE = 65536
-# Bodies up to this size are read by the loop before the app runs, so a slow
-# client never holds a thread for them. Larger ones stream from the app thread.
-BODY_BUFFER = 1024 * 1024
 _LINGER_SECONDS = 2.0
 # Seconds a just-accepted connection may take to send its first request
 # after a graceful stop began.
@@ -174,13 +191,19 @@ class Buffers:
             past them, the thread producing the response waits for the
             client (0: no temporary file, the thread waits past
             ``response_memory``).
+        request_memory: bytes of a request body the loop keeps in memory
+            while it receives it; a larger body goes to a temporary file
+            (bodies are bounded by ``Limits.max_body_size``).
     """
 
-    __slots__ = ("response_memory", "response_spool")
+    __slots__ = ("response_memory", "response_spool", "request_memory")
 
-    def __init__(self, response_memory: int = 256 * 1024, response_spool: int = 1024**3) -> None:
+    def __init__(
+        self, response_memory: int = 256 * 1024, response_spool: int = 1024**3, request_memory: int = 1024 * 1024
+    ) -> None:
         self.response_memory = response_memory
         self.response_spool = response_spool
+        self.request_memory = request_memory
 
 
 _DEFAULT_BUFFERS = Buffers()
@@ -225,6 +248,7 @@ class _Conn:
         "broken",
         "then",
         "out_progress",
+        "spool",
     )
 
     def __init__(
@@ -278,6 +302,8 @@ class _Conn:
         self.then = 0
         #: When queued bytes last went out (the rate check with no rate).
         self.out_progress = 0.0
+        #: The request body received so far, once past the memory limit.
+        self.spool: IO[bytes] | None = None
 
     # -- the gateway's Transport ---------------------------------------------
 
@@ -543,6 +569,10 @@ class Worker:
         self._served = itertools.count(1)  # next() is atomic under the GIL
         self.conns: dict[int, _Conn] = {}
         self._queue: queue.SimpleQueue[tuple[_Conn, bool] | None] = queue.SimpleQueue()
+        #: Connections a pool thread gives back to receive a request's body.
+        self._handed_back: queue.SimpleQueue[_Conn] = queue.SimpleQueue()
+        policy = getattr(app, "streams_request_body", None)
+        self._body_policy: Callable[[str, str, int | None], bool] | None = policy if callable(policy) else None
         self._epoll = select.epoll()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -634,6 +664,7 @@ class Worker:
                         os.read(wake_fd, 4096)
                     except BlockingIOError:
                         pass
+                    self._take_back()
             now = time.monotonic()
             if self._stopping:
                 if not stopped_accepting:
@@ -800,23 +831,30 @@ class Worker:
                 if type(event) is not Request:
                     self._close(conn)  # ConnectionClosed
                     return
-                if not event.has_body or event.expect_continue:
-                    self._dispatch(conn, event, True if not event.has_body else False)
+                if not event.has_body:
+                    self._dispatch(conn, event, True)
+                    return
+                if not self._buffers_body(event):
+                    self._dispatch(conn, event, False)
                     return
                 conn.request = event
                 conn.in_started = time.monotonic()
-                if (event.content_length or 0) > BODY_BUFFER:
-                    self._dispatch(conn, event, False)
-                    return
             request = conn.request
             while True:
                 event = proto.next_event()
                 if type(event) is Data:
-                    conn.body.append(event.data)
                     conn.body_size += len(event.data)
-                    if conn.body_size > BODY_BUFFER:
-                        self._dispatch(conn, request, False)
-                        return
+                    if conn.spool is not None:
+                        _write_all(conn.spool, event.data)
+                    elif conn.body_size > self.buffers.request_memory:
+                        # Past the memory limit the body goes to a file.
+                        conn.body.append(event.data)
+                        conn.spool = spool = tempfile.TemporaryFile(prefix="sluice-body-")
+                        for piece in conn.body:
+                            _write_all(spool, piece)
+                        conn.body = []
+                    else:
+                        conn.body.append(event.data)
                 elif type(event) is EndOfMessage:
                     self._dispatch(conn, request, True)
                     return
@@ -836,6 +874,38 @@ class Worker:
         conn.request = request
         conn.busy = True
         self._queue.put_nowait((conn, body_done))
+
+    def _buffers_body(self, request: Request) -> bool:
+        """Whether the loop receives this request's body before the app runs.
+
+        Not when the client waits for ``100 Continue`` (the app decides
+        whether it wants the body), nor when the app asks for its body as it
+        arrives (``streams_request_body(method, path, content_length)``,
+        see ``App``: a streaming route, or a body the app refuses at once).
+        """
+        if request.expect_continue:
+            return False
+        policy = self._body_policy
+        if policy is None:
+            return True
+        try:
+            return not policy(request.method, gateway.path_info(request, self.info.script_name), request.content_length)
+        except Exception:
+            log.exception("streams_request_body() of the app failed for %s %s", request.method, request.target)
+            return True
+
+    def _take_back(self) -> None:
+        """Go on reading the bodies of requests the pool threads handed back (loop side)."""
+        while True:
+            try:
+                conn = self._handed_back.get_nowait()
+            except queue.Empty:
+                return
+            if conn.busy or conn.fd not in self.conns:
+                continue
+            self._advance(conn)
+            if conn.fd in self.conns and not conn.busy and (conn.pending or conn.hup):
+                self._on_readable(conn)
 
     def _drain(self, conn: _Conn) -> None:
         """Send a connection's queued response bytes as its socket drains (loop side)."""
@@ -974,6 +1044,9 @@ class Worker:
             conn.sock.close()
         except OSError:
             pass
+        if conn.spool is not None:
+            conn.spool.close()
+            conn.spool = None
 
     # -- thread-side ---------------------------------------------------------
 
@@ -1014,6 +1087,7 @@ class Worker:
                     not self._stopping,
                     body_done,
                     b"".join(conn.body) if conn.body else b"",
+                    conn.spool,
                 )
             except OSError as exc:
                 log.debug("connection from %s lost: %s", _peer(conn), exc)
@@ -1026,7 +1100,10 @@ class Worker:
                 self.stop()
             if conn.body:
                 conn.body = []
-                conn.body_size = 0
+            conn.body_size = 0
+            if conn.spool is not None:
+                conn.spool.close()
+                conn.spool = None
             conn.request = None
             if not outcome.keep_alive or self._stopping:
                 clean = outcome.body_complete and not proto.has_buffered_data
@@ -1046,6 +1123,17 @@ class Worker:
             request = next_request
             conn.request = request
             body_done = not request.has_body
+            if not body_done and self._buffers_body(request):
+                # Its body is the loop's to receive, like any other.
+                conn.in_started = time.monotonic()
+                with conn.lock:
+                    conn.busy = False
+                self._handed_back.put(conn)
+                try:
+                    os.write(self._wake_w, b"x")
+                except OSError:
+                    pass
+                return
 
     def _next_request(self, conn: _Conn) -> Request | None:
         """Return the next request already received, else give the connection back.
@@ -1139,6 +1227,13 @@ def _restore_policy(previous: tuple[int, int]) -> None:
         os.sched_setscheduler(0, previous[0], os.sched_param(previous[1]))
     except OSError:
         pass
+
+
+def _write_all(file: IO[bytes], data: bytes) -> None:
+    """Append ``data`` to a temporary file (its ``write`` may take part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[file.write(view) :]
 
 
 def _shutdown(sock: socket.socket) -> None:
