@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sluice.ctx import g as g
     from sluice.ctx import request as request
     from sluice.ctx import session as session
+    from sluice.errors import DeadlineExceeded as DeadlineExceeded
     from sluice.errors import HTTPError as HTTPError
     from sluice.errors import abort as abort
     from sluice.files import send_file as send_file
@@ -68,6 +69,7 @@ _FRAMEWORK = {
     "request": "sluice.ctx",
     "session": "sluice.ctx",
     "HTTPError": "sluice.errors",
+    "DeadlineExceeded": "sluice.errors",
     "abort": "sluice.errors",
     "send_file": "sluice.files",
     "send_from_directory": "sluice.files",
@@ -161,6 +163,7 @@ __all__ = [
     "stream_template_string",
     # the server
     "serve",
+    "DeadlineExceeded",
 ]
 
 

@@ -190,7 +190,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("unix_socket_mode", _file_mode, None, "Permission bits (octal, e.g. 660) of a unix socket's file; off keeps the umask's.", "MODE"),
     Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),
     Setting("workers", _workers, 1, "Worker processes under a master (see docs/server.md, Processes); 'auto' is the number of usable cores; 1 serves in one process.", "N|auto", short="-w"),
-    Setting("timeout", _seconds, 30.0, "Request/worker timeout in seconds: a worker whose loop sends no heartbeat for this long gets its stacks dumped and is replaced.", "SECONDS"),
+    Setting("timeout", _seconds, 30.0, "Seconds a request may run: past it its stack is logged, the client gets a 504 (or a close if the response began) and DeadlineExceeded is raised in its thread. Also a worker whose loop sends no heartbeat for this long is dumped and replaced.", "SECONDS"),
     Setting("max_requests", _count, 0, "Retire a worker when this many requests have reached it (0: never) and start a new one; with --workers 1 this runs under a master too.", "N"),
     Setting("max_requests_jitter", _count, 0, "Add a random 0..N to --max-requests per worker, so workers do not restart together.", "N"),
     Setting("preload", _bool, False, "Import the app once in the master before forking workers (SIGHUP then cannot load new code).", "BOOL", is_flag=True),

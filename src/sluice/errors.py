@@ -63,6 +63,20 @@ class HaltServer(BaseException):
         self.exit_code = exit_code
 
 
+class DeadlineExceeded(BaseException):
+    """Raised in a request's thread when it runs past the server's ``--timeout``.
+
+    sluice's server raises it asynchronously: Python code stops at its next
+    bytecode, ``finally`` blocks and teardown functions run, and the
+    thread is freed. Code blocked in C (a ``time.sleep``, a socket read)
+    sees it only when the call returns. By then the client was answered
+    with a 504 (or its connection closed, if the response had begun), and
+    whatever the thread still sends is discarded. It derives from
+    ``BaseException`` so that ``except Exception`` in an app does not
+    swallow it.
+    """
+
+
 class RoutingError(SluiceError):
     """A URL rule is malformed or conflicts with another."""
 

@@ -405,6 +405,8 @@ def test_broken_exc_info_after_headers_closes(broken: LiveServer) -> None:
 class RecordingTransport:
     """A Transport that records what the gateway sends and feeds scripted input."""
 
+    exchange: Exchange | None = None
+
     def __init__(self, incoming: list[bytes] | None = None) -> None:
         self.sent = b""
         self.sendfile_calls: list[tuple[int, int]] = []

@@ -27,6 +27,7 @@ from typing import Any
 from typing import Protocol
 from urllib.parse import unquote
 
+from sluice.errors import DeadlineExceeded
 from sluice.errors import LocalProtocolError
 from sluice.errors import RemoteProtocolError
 from sluice.server.protocol import NEED_DATA
@@ -89,6 +90,10 @@ class Transport(Protocol):
 
     def recv(self) -> bytes:
         """Return received bytes (``b""`` on EOF) or raise ``OSError`` (timeout)."""
+
+    #: The exchange being answered (set by :func:`handle_request`), so the
+    #: worker can tell whether its head went out.
+    exchange: Exchange | None
 
 
 class ServerInfo:
@@ -954,6 +959,7 @@ def handle_request(
     Raises:
         OSError: the client went away or a send timed out (the connection
             must be closed; ``close()`` of the iterable was already called).
+        DeadlineExceeded: the worker gave up on the request (likewise).
     """
     stream: InputStream | SpooledInput | EmptyInput
     if body_file is not None:
@@ -964,6 +970,7 @@ def handle_request(
         stream = EMPTY_INPUT
     environ = make_environ(request, stream, info, server_addr, client_addr)
     exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream)
+    transport.exchange = exchange
     result: Iterable[bytes] | None = None
     try:
         result = app(environ, exchange.start_response)
@@ -1002,7 +1009,7 @@ def handle_request(
         if exchange.status is None:
             raise LocalProtocolError("the app returned without calling start_response()")
         exchange.finish()
-    except OSError:
+    except (OSError, DeadlineExceeded):
         _close(result, request)
         raise
     except ResponseError:

@@ -52,8 +52,13 @@ def build_worker(
     config: Config,
     max_requests: int = 0,
     on_tick: Callable[[], None] | None = None,
+    recycle_stuck: bool = False,
 ) -> Worker:
-    """Build a worker for ``app`` on already bound ``listeners`` with ``config``'s limits and timeouts."""
+    """Build a worker for ``app`` on already bound ``listeners`` with ``config``'s limits and timeouts.
+
+    ``recycle_stuck``: a supervisor replaces the process, so the worker
+    stops when threads stay stuck past ``--timeout``.
+    """
     limits = Limits(
         max_request_line=config.max_request_line,
         max_header_bytes=config.max_header_bytes,
@@ -79,6 +84,8 @@ def build_worker(
         access_log_enabled=config.access_log is not None,
         max_requests=max_requests,
         on_tick=on_tick,
+        request_timeout=config.timeout,
+        recycle_stuck=recycle_stuck,
         buffers=Buffers(
             response_memory=config.response_buffer,
             response_spool=config.max_response_spool,

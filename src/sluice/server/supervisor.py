@@ -533,7 +533,7 @@ class Supervisor:
                 pass
 
         listeners = [_WorkerUnixSocket.adopt(sock) if sock.family == socket.AF_UNIX else sock for sock in self.listeners]
-        worker = build_worker(app, listeners, config, on_tick=beat)
+        worker = build_worker(app, listeners, config, on_tick=beat, recycle_stuck=True)
         retiring = threading.Event()
 
         def retire(signum: int, frame: object) -> None:

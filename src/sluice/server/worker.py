@@ -79,15 +79,18 @@ import select
 import signal
 import socket
 import struct
+import ctypes
 import sys
 import tempfile
 import termios
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import IO
 
+from sluice.errors import DeadlineExceeded
 from sluice.errors import RemoteProtocolError
 from sluice.server import gateway
 from sluice.server.accesslog import COMBINED
@@ -249,6 +252,10 @@ class _Conn:
         "then",
         "out_progress",
         "spool",
+        "exchange",
+        "thread_id",
+        "served_since",
+        "overdue",
     )
 
     def __init__(
@@ -304,6 +311,14 @@ class _Conn:
         self.out_progress = 0.0
         #: The request body received so far, once past the memory limit.
         self.spool: IO[bytes] | None = None
+        #: The exchange a pool thread is answering (set by the gateway).
+        self.exchange: gateway.Exchange | None = None
+        #: The owning pool thread, and since when it runs the current
+        #: request (0.0 between requests; cleared under ``lock``).
+        self.thread_id = 0
+        self.served_since = 0.0
+        #: The request ran past --timeout and the loop took the client over.
+        self.overdue = False
 
     # -- the gateway's Transport ---------------------------------------------
 
@@ -538,6 +553,13 @@ class Worker:
         on_tick: called by the loop thread about once a second (a
             supervisor's heartbeat: the loop is making progress).
         buffers: what a connection may hold for a slow client.
+        request_timeout: seconds a request may run (0: no limit). Past it
+            its stack is logged, its client answered 504 (or cut if the
+            response had begun) and ``DeadlineExceeded`` raised in its
+            thread.
+        recycle_stuck: stop gracefully (for a supervisor to replace the
+            process) when a thread is still stuck a further
+            ``request_timeout`` after its request was given up.
     """
 
     def __init__(
@@ -552,6 +574,8 @@ class Worker:
         max_requests: int = 0,
         on_tick: Callable[[], None] | None = None,
         buffers: Buffers | None = None,
+        request_timeout: float = 0.0,
+        recycle_stuck: bool = False,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -562,6 +586,11 @@ class Worker:
         self.limits = limits or Limits()
         self.timeouts = timeouts or Timeouts()
         self.buffers = buffers or _DEFAULT_BUFFERS
+        self.request_timeout = request_timeout
+        self.recycle_stuck = recycle_stuck
+        #: Connections given up at the deadline whose thread still runs,
+        #: and when they were given up.
+        self._stuck: dict[_Conn, float] = {}
         self.info = info or ServerInfo()
         self.access_log_enabled = access_log_enabled
         self.max_requests = max_requests
@@ -684,6 +713,7 @@ class Worker:
             if now >= next_sweep:
                 next_sweep = now + 1.0
                 self._sweep(now)
+                self._check_stuck(now)
                 if self.on_tick is not None:
                     self.on_tick()
 
@@ -719,7 +749,12 @@ class Worker:
                 if conn.send_deadline() <= now:
                     self._cut_slow_reader(conn)
                 continue
-            if conn.busy or conn.then or conn.deadline > now:
+            if conn.busy:
+                since = conn.served_since
+                if since and self.request_timeout and now - since > self.request_timeout:
+                    self._overrun(conn, now)
+                continue
+            if conn.then or conn.deadline > now:
                 continue
             if conn.lingering or conn.proto.is_idle and conn.request is None:
                 self._close(conn)
@@ -946,6 +981,96 @@ class Worker:
         if conn.fd in self.conns and not conn.busy and (conn.pending or conn.hup):
             self._on_readable(conn)
 
+    def _overrun(self, conn: _Conn, now: float) -> None:
+        """Give up on a request past ``request_timeout`` (loop side).
+
+        The client is taken from the thread: its descriptor number is
+        pointed at an unconnected stand-in socket (``dup2``), so whatever
+        the thread still sends fails and is discarded, while the loop keeps
+        the real connection and answers 504 on it, or closes it if the
+        response had begun. ``DeadlineExceeded`` is raised in the thread.
+        """
+        request = conn.request
+        with conn.lock:
+            since = conn.served_since
+            if not since:
+                return  # it finished meanwhile
+            conn.overdue = True
+            self.conns.pop(conn.fd, None)
+            try:
+                self._epoll.unregister(conn.fd)
+            except (OSError, ValueError):
+                pass
+            try:
+                client_fd = os.dup(conn.fd)
+                stand_in = socket.socket()
+                os.dup2(stand_in.fileno(), conn.fd)
+                stand_in.close()
+            except OSError as exc:
+                log.error("could not take over the connection of an overdue request: %s", exc)
+                client_fd = -1
+            conn._break(ConnectionAbortedError(errno.ECONNABORTED, "the request ran past --timeout"))
+            # Noted before the raise: the thread may be done at once.
+            self._stuck[conn] = now
+            _raise_in_thread(conn.thread_id)
+        exchange = conn.exchange
+        began = exchange is not None and exchange.headers_sent
+        frame = sys._current_frames().get(conn.thread_id)
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else "(the thread has ended)\n"
+        log.error(
+            "%s %s from %s still running after %.1f s (--timeout %g): %s; DeadlineExceeded raised in its thread, "
+            "whose stack is:\n%s",
+            request.method if request is not None else "-",
+            escape(request.target) if request is not None else "-",
+            _peer(conn),
+            now - since,
+            self.request_timeout,
+            "connection closed (the response had begun)" if began else "answered 504",
+            stack.rstrip("\n"),
+        )
+        if client_fd < 0:
+            return
+        if began:
+            os.close(client_fd)
+            return
+        sock = socket.socket(fileno=client_fd)
+        sock.setblocking(False)
+        client = _Conn(sock, conn.peer, conn.local, self.limits, self.timeouts, self.buffers)
+        self.conns[client.fd] = client
+        try:
+            self._epoll.register(client.fd, _EVENTS)
+        except OSError:
+            self._close(client)
+            return
+        self._reject(client, 504, "the app did not answer within the server's --timeout")
+
+    def _check_stuck(self, now: float) -> None:
+        """Recycle the worker when threads given up at the deadline stay stuck (loop side)."""
+        if not self._stuck:
+            return
+        limit = self.request_timeout
+        stuck = sum(1 for since in list(self._stuck.values()) if now - since > limit)
+        if not stuck or self._stopping:
+            return
+        if self.recycle_stuck:
+            log.error(
+                "%d thread(s) still stuck in the app %.0f s after their request was given up: "
+                "stopping gracefully to be replaced",
+                stuck,
+                limit,
+            )
+            self.stop()
+        else:
+            log.error(
+                "%d thread(s) still stuck in the app %.0f s after their request was given up "
+                "(run with --workers to have a stuck process replaced)",
+                stuck,
+                limit,
+            )
+            for conn, since in list(self._stuck.items()):
+                if now - since > limit:
+                    self._stuck[conn] = now  # said once per period
+
     def _cut_slow_reader(self, conn: _Conn) -> None:
         """Cut a client that takes its queued response below the minimum rate (loop side)."""
         error = conn._too_slow()
@@ -1029,6 +1154,15 @@ class Worker:
                 return
 
     def _close(self, conn: _Conn) -> None:
+        if conn.overdue:
+            # Given up at the deadline: the loop has the client; this is
+            # the thread closing its stand-in descriptor.
+            self._stuck.pop(conn, None)
+            conn.sock.close()
+            if conn.spool is not None:
+                conn.spool.close()
+                conn.spool = None
+            return
         if self.conns.pop(conn.fd, None) is None:
             return
         try:
@@ -1060,6 +1194,10 @@ class Worker:
             conn, body_done = item
             try:
                 self._serve(conn, body_done)
+            except DeadlineExceeded:
+                # Raised for a request given up at the deadline, after
+                # _serve's own handler (the loop has its client).
+                self._close(conn)
             except Exception:
                 log.exception("internal error while serving %s", _peer(conn))
                 self._close(conn)
@@ -1070,8 +1208,11 @@ class Worker:
         request = conn.request
         assert request is not None
         log_access = self.access_log_enabled
+        deadlines = self.request_timeout > 0
+        conn.thread_id = threading.get_ident()
         while True:
-            started = time.monotonic() if log_access else 0.0
+            started = time.monotonic()
+            conn.served_since = started
             # The minimum-rate clocks start with each exchange.
             conn.out_started = conn.in_started = 0.0
             conn.out_sent = conn.in_received = 0
@@ -1089,8 +1230,22 @@ class Worker:
                     b"".join(conn.body) if conn.body else b"",
                     conn.spool,
                 )
+                if deadlines:
+                    # Past this, the loop no longer gives the request up
+                    # (it checks served_since under the same lock).
+                    with conn.lock:
+                        conn.served_since = 0.0
+                else:
+                    conn.served_since = 0.0
+            except DeadlineExceeded:
+                self._close(conn)
+                return
             except OSError as exc:
-                log.debug("connection from %s lost: %s", _peer(conn), exc)
+                if not conn.overdue:
+                    log.debug("connection from %s lost: %s", _peer(conn), exc)
+                self._close(conn)
+                return
+            if conn.overdue:
                 self._close(conn)
                 return
             if log_access:
@@ -1227,6 +1382,11 @@ def _restore_policy(previous: tuple[int, int]) -> None:
         os.sched_setscheduler(0, previous[0], os.sched_param(previous[1]))
     except OSError:
         pass
+
+
+def _raise_in_thread(thread_id: int) -> None:
+    """Raise ``DeadlineExceeded`` in a thread at its next bytecode."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(DeadlineExceeded))
 
 
 def _write_all(file: IO[bytes], data: bytes) -> None:
