@@ -29,7 +29,7 @@ def require_service(available: bool, reason: str) -> None:
 
 
 ROOT = Path(__file__).resolve().parent.parent
-_LISTENING = re.compile(r"Listening on (http://\S+|unix:\S+)")
+_LISTENING = re.compile(r"Listening on (https?://\S+|unix:\S+)")
 
 
 class LiveServer:
@@ -39,7 +39,7 @@ class LiveServer:
         self.proc = proc
         self.url = url
         self.lines = lines
-        match = re.match(r"http://(\[[^\]]+\]|[^:]+):(\d+)", url)
+        match = re.match(r"https?://(\[[^\]]+\]|[^:]+):(\d+)", url)
         self.host = match.group(1).strip("[]") if match else ""
         self.port = int(match.group(2)) if match else 0
 

@@ -187,6 +187,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("response_buffer", _size, 256 * 1024, "Bytes of a response each connection keeps in memory for a client that has not taken them (list bodies are kept as the app made them); more go to a temporary file.", "BYTES"),
     Setting("max_response_spool", _size, 1024**3, "Bytes of a response each connection keeps in its temporary file for a slow client; past them the app's thread waits for the client (0: no temporary file).", "BYTES"),
     Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),
+    Setting("certfile", _path, None, "Serve HTTPS: the PEM file with the server's certificate chain (and its key, unless --keyfile is given).", "FILE"),
+    Setting("keyfile", _path, None, "The PEM file with the private key of --certfile.", "FILE"),
     Setting("unix_socket_mode", _file_mode, None, "Permission bits (octal, e.g. 660) of a unix socket's file; off keeps the umask's.", "MODE"),
     Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),
     Setting("workers", _workers, 1, "Worker processes under a master (see docs/server.md, Processes); 'auto' is the number of usable cores; 1 serves in one process.", "N|auto", short="-w"),

@@ -147,11 +147,11 @@ def close_listener(sock: socket.socket) -> None:
     sock.close()
 
 
-def describe(sock: socket.socket) -> str:
+def describe(sock: socket.socket, scheme: str = "http") -> str:
     """Return the URL a listening socket serves, e.g. ``http://127.0.0.1:8000``."""
     if sock.family == socket.AF_UNIX:
         return f"unix:{sock.getsockname()}"
     host, port = sock.getsockname()[:2]
     if sock.family == socket.AF_INET6:
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{scheme}://{host}:{port}"

@@ -26,9 +26,16 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import tempfile
 from collections import deque
 from typing import IO
+
+
+#: What a non-blocking send raises when the socket takes nothing now (TLS
+#: adds its own: a record may also need the peer's bytes first).
+WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError)
+_TLS_BLOCK = 65536
 
 
 class ShortFile(OSError):
@@ -126,8 +133,11 @@ class Outbox:
         """Queue a range of a file whose descriptor the outbox now owns (a duplicate)."""
         self.items.append(FileRange(fd, offset, count, True))
 
-    def flush(self, sock: socket.socket) -> int:
+    def flush(self, sock: socket.socket, tls: bool = False) -> int:
         """Send queued bytes until the socket refuses more or nothing is left.
+
+        ``tls``: ``sock`` encrypts (an ``SSLSocket``), so file ranges are
+        read and sent in blocks instead of with ``sendfile``.
 
         Returns:
             The bytes sent.
@@ -143,8 +153,12 @@ class Outbox:
             item = items[0]
             if type(item) is FileRange:
                 try:
-                    sent = os.sendfile(sock_fd, item.fd, item.offset, item.count)
-                except BlockingIOError:
+                    if tls:
+                        block = os.pread(item.fd, min(item.count, _TLS_BLOCK), item.offset)
+                        sent = sock.send(block) if block else 0
+                    else:
+                        sent = os.sendfile(sock_fd, item.fd, item.offset, item.count)
+                except WOULD_BLOCK:
                     break
                 if sent == 0:
                     raise ShortFile(f"a file ended {item.count} bytes before the length sent for it")
@@ -160,7 +174,7 @@ class Outbox:
             view, counted = item  # type: ignore[misc]
             try:
                 sent = sock.send(view)  # type: ignore[arg-type]
-            except BlockingIOError:
+            except WOULD_BLOCK:
                 break
             total += sent
             if counted:

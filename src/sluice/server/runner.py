@@ -6,6 +6,7 @@ import logging
 import os
 import resource
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 
@@ -23,6 +24,34 @@ from sluice.server.worker import Worker
 log = logging.getLogger("sluice.error")
 
 
+def tls_context(config: Config) -> ssl.SSLContext | None:
+    """The server's TLS context for ``--certfile``/``--keyfile``, or None to serve plain HTTP.
+
+    TLS 1.2 at least, the ``ssl`` module's default ciphers, and ALPN
+    ``http/1.1`` (the only protocol served).
+
+    Raises:
+        ConfigError: a key without a certificate, or files that cannot be
+            loaded (named, with the reason).
+    """
+    if config.certfile is None:
+        if config.keyfile is not None:
+            raise ConfigError("--keyfile needs --certfile (the certificate it belongs to)")
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    try:
+        context.load_cert_chain(config.certfile, config.keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        files = config.certfile if config.keyfile is None else f"{config.certfile} and {config.keyfile}"
+        raise ConfigError(
+            f"cannot load the TLS certificate and key from {files}: {exc}; "
+            "give a PEM certificate chain (--certfile) and its private key (in it, or --keyfile)"
+        ) from None
+    return context
+
+
 def bind_listeners(config: Config) -> list[socket.socket]:
     """Take systemd's sockets (``LISTEN_FDS``) if passed, else bind every ``config.bind`` address.
 
@@ -31,6 +60,7 @@ def bind_listeners(config: Config) -> list[socket.socket]:
     Raises:
         ConfigError: an address is malformed or cannot be bound.
     """
+    tls_context(config)  # a certificate that cannot be loaded stops the start here, before any bind
     inherited = inherit_systemd(os.environ)
     if inherited:
         log.info("Using %d socket(s) from systemd (LISTEN_FDS); --bind is ignored", len(inherited))
@@ -74,16 +104,18 @@ def build_worker(
         min_send_rate=config.min_send_rate,
         min_recv_rate=config.min_recv_rate,
     )
+    context = tls_context(config)
     return Worker(
         app,
         listeners,
         threads=config.threads,
         limits=limits,
         timeouts=timeouts,
-        info=ServerInfo(script_name=config.root_path),
+        info=ServerInfo(script_name=config.root_path, url_scheme="https" if context is not None else "http"),
         access_log_enabled=config.access_log is not None,
         max_requests=max_requests,
         on_tick=on_tick,
+        ssl_context=context,
         request_timeout=config.timeout,
         recycle_stuck=recycle_stuck,
         buffers=Buffers(

@@ -69,6 +69,7 @@ step from one thread.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import itertools
@@ -78,8 +79,8 @@ import queue
 import select
 import signal
 import socket
+import ssl
 import struct
-import ctypes
 import sys
 import tempfile
 import termios
@@ -103,6 +104,7 @@ from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import close_listener
 from sluice.server.listeners import describe
 from sluice.server.outbox import Outbox
+from sluice.server.outbox import WOULD_BLOCK
 from sluice.server.outbox import ShortFile
 from sluice.server.protocol import NEED_DATA
 from sluice.server.protocol import ConnectionClosed
@@ -256,6 +258,9 @@ class _Conn:
         "thread_id",
         "served_since",
         "overdue",
+        "tls",
+        "handshaking",
+        "more_flag",
     )
 
     def __init__(
@@ -319,6 +324,11 @@ class _Conn:
         self.served_since = 0.0
         #: The request ran past --timeout and the loop took the client over.
         self.overdue = False
+        #: ``sock`` is an ``SSLSocket``; until its handshake is done, the
+        #: loop drives it and reads no request.
+        self.tls = self.handshaking = isinstance(sock, ssl.SSLSocket)
+        # MSG_MORE for a head before a file; a TLS socket takes no flags.
+        self.more_flag = 0 if self.tls else _MSG_MORE
 
     # -- the gateway's Transport ---------------------------------------------
 
@@ -341,8 +351,8 @@ class _Conn:
         if outbox is None or not outbox.items:
             # PERF: nothing queued: straight to the socket, no lock.
             try:
-                sent = self.sock.send(data, _MSG_MORE if more else 0)
-            except BlockingIOError:
+                sent = self.sock.send(data, self.more_flag if more else 0)
+            except WOULD_BLOCK:
                 sent = 0
             self.out_sent += sent
             if sent == len(data):
@@ -367,7 +377,7 @@ class _Conn:
         fd = file.fileno()
         total = 0
         outbox = self.outbox
-        if outbox is None or not outbox.items:
+        if (outbox is None or not outbox.items) and not self.tls:
             while total < count:
                 try:
                     sent = os.sendfile(self.fd, fd, offset + total, count - total)
@@ -379,10 +389,13 @@ class _Conn:
                 self.out_sent += sent
             if total == count:
                 return total
+        # A TLS connection sends every file from the outbox, in blocks
+        # encrypted by whoever flushes it.
         with self.lock:
             outbox = self._outbox()
             outbox.add_file(os.dup(fd), offset + total, count - total)
             self._flush()
+            self._wait_for_room(outbox)
         return count
 
     def _outbox(self) -> Outbox:
@@ -412,7 +425,7 @@ class _Conn:
         outbox = self.outbox
         assert outbox is not None
         try:
-            sent = outbox.flush(self.sock)
+            sent = outbox.flush(self.sock, self.tls)
         except ShortFile as exc:
             log.error("%s: %s; the connection was closed", _peer(self), exc)
             self._break(exc)
@@ -502,8 +515,8 @@ class _Conn:
                 nothing within the grace period).
         """
         try:
-            data = self.sock.recv(_RECV_SIZE)
-        except BlockingIOError:
+            data = self._recv_now()
+        except WOULD_BLOCK:
             poller = select.poll()
             poller.register(self.fd, select.POLLIN)
             while True:
@@ -517,15 +530,23 @@ class _Conn:
                     )
                     raise TimeoutError("the client did not send the body at the minimum rate")
                 try:
-                    data = self.sock.recv(_RECV_SIZE)
+                    data = self._recv_now()
                     break
-                except BlockingIOError:
+                except WOULD_BLOCK:
                     continue
         self.in_received += len(data)
-        if len(data) == _RECV_SIZE:
-            # More may wait in the socket, and its edge was already reported.
+        if len(data) == _RECV_SIZE or self.tls:
+            # More may wait in the socket, and its edge was already reported
+            # (a TLS read returns one record at most: read until it blocks).
             self.pending = True
         return data
+
+    def _recv_now(self) -> bytes:
+        if not self.tls:
+            return self.sock.recv(_RECV_SIZE)
+        # An SSL object must not read while the loop writes queued bytes.
+        with self.lock:
+            return self.sock.recv(_RECV_SIZE)
 
     def _recv_wait(self) -> float:
         now = time.monotonic()
@@ -560,6 +581,8 @@ class Worker:
         recycle_stuck: stop gracefully (for a supervisor to replace the
             process) when a thread is still stuck a further
             ``request_timeout`` after its request was given up.
+        ssl_context: serve TLS on TCP listeners with this server context
+            (the loop does each handshake, bounded by the header timeout).
     """
 
     def __init__(
@@ -576,6 +599,7 @@ class Worker:
         buffers: Buffers | None = None,
         request_timeout: float = 0.0,
         recycle_stuck: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -588,10 +612,14 @@ class Worker:
         self.buffers = buffers or _DEFAULT_BUFFERS
         self.request_timeout = request_timeout
         self.recycle_stuck = recycle_stuck
+        self.ssl_context = ssl_context
         #: Connections given up at the deadline whose thread still runs,
         #: and when they were given up.
         self._stuck: dict[_Conn, float] = {}
         self.info = info or ServerInfo()
+        if ssl_context is not None and self.info.url_scheme != "https":
+            info = self.info
+            self.info = ServerInfo(info.script_name, info.multiprocess, info.server_header, "https", info.errors)
         self.access_log_enabled = access_log_enabled
         self.max_requests = max_requests
         self.on_tick = on_tick
@@ -639,7 +667,7 @@ class Worker:
         for fd in self.listeners:
             epoll.register(fd, _EPOLLIN)
         for sock in self.listeners.values():
-            log.info("Listening on %s", describe(sock))
+            log.info("Listening on %s", describe(sock, "https" if self.ssl_context is not None else "http"))
         try:
             self._loop()
         finally:
@@ -680,6 +708,9 @@ class Worker:
             for fd, mask in events:
                 conn = conns.get(fd)
                 if conn is not None:
+                    if conn.handshaking:
+                        self._handshake(conn)
+                        continue
                     if mask & _EPOLLOUT and conn.outbox is not None and conn.outbox.items:
                         self._drain(conn)
                     if mask & _INPUT_EVENTS:
@@ -803,11 +834,14 @@ class Worker:
             if is_tcp:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 peer = addr[:2]
+                if self.ssl_context is not None:
+                    sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
             else:
                 peer = None
             conn = _Conn(sock, peer, local, self.limits, self.timeouts, self.buffers)
             now = time.monotonic()
-            conn.deadline = now + self.timeouts.keepalive
+            # A TLS handshake is part of the head: the header timeout bounds it.
+            conn.deadline = now + (self.timeouts.header if conn.tls else self.timeouts.keepalive)
             conn.fresh_until = now + _FRESH_GRACE
             self.conns[conn.fd] = conn
             try:
@@ -828,7 +862,7 @@ class Worker:
         while True:
             try:
                 data = sock.recv(_RECV_SIZE)
-            except (BlockingIOError, InterruptedError):
+            except WOULD_BLOCK:
                 return
             except OSError:
                 self._close(conn)
@@ -846,8 +880,9 @@ class Worker:
                 conn.head_started = time.monotonic()
             proto.receive_data(data)
             # Edge-triggered: a full buffer means more may wait unreported,
-            # and after the peer's close (hup) the EOF waits unreported.
-            conn.pending = len(data) == _RECV_SIZE
+            # and after the peer's close (hup) the EOF waits unreported. A
+            # TLS read returns one record at most: read until it blocks.
+            conn.pending = len(data) == _RECV_SIZE or conn.tls
             self._advance(conn)
             if not data or conn.busy or conn.fd not in self.conns:
                 return
@@ -1025,12 +1060,18 @@ class Worker:
             _peer(conn),
             now - since,
             self.request_timeout,
-            "connection closed (the response had begun)" if began else "answered 504",
+            "connection closed (the response had begun)"
+            if began
+            else "connection closed (TLS)"
+            if conn.tls
+            else "answered 504",
             stack.rstrip("\n"),
         )
         if client_fd < 0:
             return
-        if began:
+        if began or conn.tls:
+            # A TLS connection's state is the thread's SSL object: the loop
+            # cannot answer on it, only close it.
             os.close(client_fd)
             return
         sock = socket.socket(fileno=client_fd)
@@ -1070,6 +1111,23 @@ class Worker:
             for conn, since in list(self._stuck.items()):
                 if now - since > limit:
                     self._stuck[conn] = now  # said once per period
+
+    def _handshake(self, conn: _Conn) -> None:
+        """Advance a TLS handshake (loop side); once done, read the request."""
+        try:
+            conn.sock.do_handshake()  # type: ignore[attr-defined]
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("TLS handshake with %s failed: %s", _peer(conn), exc)
+            self._close(conn)
+            return
+        conn.handshaking = False
+        now = time.monotonic()
+        conn.deadline = now + self.timeouts.keepalive
+        # The request may have come with the handshake's last flight.
+        conn.pending = True
+        self._on_readable(conn)
 
     def _cut_slow_reader(self, conn: _Conn) -> None:
         """Cut a client that takes its queued response below the minimum rate (loop side)."""
@@ -1116,11 +1174,11 @@ class Worker:
                 conn.pending = False
             try:
                 data = conn.sock.recv(_RECV_SIZE)
-            except (BlockingIOError, InterruptedError):
+            except WOULD_BLOCK:
                 continue
             except OSError:
                 return b""
-            if len(data) == _RECV_SIZE or conn.hup and data:
+            if len(data) == _RECV_SIZE or (conn.hup or conn.tls) and data:
                 # More may wait: the rest of a full read, or the peer's EOF.
                 conn.pending = True
             return data
