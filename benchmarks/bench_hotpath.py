@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import IO
 from typing import Any
 
-from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import handle_request
 from sluice.server.protocol import Connection
 from sluice.server.protocol import Request
+from sluice.server.wsgi import ServerInfo
 
 REQUEST = (
     b"GET /hello?name=world HTTP/1.1\r\n"

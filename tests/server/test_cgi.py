@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sluice.server.cgi import run
-from sluice.server.gateway import WSGIApp
+from sluice.server.wsgi import WSGIApp
 from tests.apps import cgi_apps
 from tests.apps.cgi_apps import CLOSE_MARKER
 

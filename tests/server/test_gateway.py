@@ -23,14 +23,14 @@ import requests
 
 from sluice.errors import LocalProtocolError
 from sluice.server.gateway import MAX_DRAIN
-from sluice.server.gateway import Exchange
-from sluice.server.gateway import InputStream
-from sluice.server.gateway import ServerInfo
 from sluice.server.gateway import handle_request
-from sluice.server.gateway import make_environ
+from sluice.server.input import InputStream
 from sluice.server.protocol import Connection
 from sluice.server.protocol import Request
 from sluice.server.protocol.writer import CONTINUE
+from sluice.server.response import Exchange
+from sluice.server.wsgi import ServerInfo
+from sluice.server.wsgi import make_environ
 from tests.client import RawClient
 from tests.client import get
 from tests.live import LiveServer

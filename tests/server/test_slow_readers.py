@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from sluice.server.gateway import FileWrapper
 from sluice.server.listeners import bind
 from sluice.server.worker import Buffers
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
+from sluice.server.wsgi import FileWrapper
 from tests.client import RawClient
 from tests.client import RawResponse
 from tests.client import get

@@ -19,10 +19,10 @@ import pytest
 import requests
 import trustme
 
-from sluice.server.gateway import FileWrapper
 from sluice.server.listeners import bind
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
+from sluice.server.wsgi import FileWrapper
 from tests.client import RawClient
 from tests.client import get
 from tests.live import LiveServer

@@ -24,11 +24,11 @@ from typing import Any
 from typing import TextIO
 
 from sluice.errors import LocalProtocolError
-from sluice.server.gateway import ExcInfo
-from sluice.server.gateway import FileWrapper
-from sluice.server.gateway import WSGIApp
-from sluice.server.gateway import check_response_head
-from sluice.server.gateway import check_start_response_call
+from sluice.server.wsgi import ExcInfo
+from sluice.server.wsgi import FileWrapper
+from sluice.server.wsgi import WSGIApp
+from sluice.server.wsgi import check_response_head
+from sluice.server.wsgi import check_start_response_call
 
 __all__ = ["run"]
 

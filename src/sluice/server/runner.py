@@ -12,14 +12,14 @@ from collections.abc import Callable
 
 from sluice.config import Config
 from sluice.errors import ConfigError
-from sluice.server.gateway import ServerInfo
-from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import bind
 from sluice.server.listeners import inherit_systemd
 from sluice.server.protocol import Limits
 from sluice.server.worker import Buffers
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
+from sluice.server.wsgi import ServerInfo
+from sluice.server.wsgi import WSGIApp
 
 log = logging.getLogger("sluice.error")
 

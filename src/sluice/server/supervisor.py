@@ -56,7 +56,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sluice.config import Config
-from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import close_listener
 from sluice.server.runner import bind_listeners
 from sluice.server.runner import build_worker
@@ -64,6 +63,7 @@ from sluice.server.runner import raise_open_files_limit
 from sluice.server.runner import remove_pid_file
 from sluice.server.runner import run_worker_hooks
 from sluice.server.runner import write_pid_file
+from sluice.server.wsgi import WSGIApp
 
 log = logging.getLogger("sluice.error")
 

@@ -99,12 +99,10 @@ from sluice.server.accesslog import access_log
 from sluice.server.accesslog import escape
 from sluice.server.accesslog import own_handler
 from sluice.server.accesslog import stamp
-from sluice.server.gateway import ServerInfo
-from sluice.server.gateway import WSGIApp
 from sluice.server.listeners import close_listener
 from sluice.server.listeners import describe
-from sluice.server.outbox import Outbox
 from sluice.server.outbox import WOULD_BLOCK
+from sluice.server.outbox import Outbox
 from sluice.server.outbox import ShortFile
 from sluice.server.protocol import NEED_DATA
 from sluice.server.protocol import ConnectionClosed
@@ -114,6 +112,11 @@ from sluice.server.protocol import Limits
 from sluice.server.protocol import Request
 from sluice.server.protocol.connection import Connection
 from sluice.server.protocol.writer import format_error
+from sluice.server.response import Exchange
+from sluice.server.response import clock
+from sluice.server.wsgi import ServerInfo
+from sluice.server.wsgi import WSGIApp
+from sluice.server.wsgi import path_info
 
 log = logging.getLogger("sluice.error")
 
@@ -317,7 +320,7 @@ class _Conn:
         #: The request body received so far, once past the memory limit.
         self.spool: IO[bytes] | None = None
         #: The exchange a pool thread is answering (set by the gateway).
-        self.exchange: gateway.Exchange | None = None
+        self.exchange: Exchange | None = None
         #: The owning pool thread, and since when it runs the current
         #: request (0.0 between requests; cleared under ``lock``).
         self.thread_id = 0
@@ -959,7 +962,7 @@ class Worker:
         if policy is None:
             return True
         try:
-            return not policy(request.method, gateway.path_info(request, self.info.script_name), request.content_length)
+            return not policy(request.method, path_info(request, self.info.script_name), request.content_length)
         except Exception:
             log.exception("streams_request_body() of the app failed for %s %s", request.method, request.target)
             return True
@@ -1187,7 +1190,7 @@ class Worker:
         """Answer a protocol error from the loop and close (lingering)."""
         log.info("rejected a request from %s with %d: %s", _peer(conn), code, message)
         try:
-            conn.sock.send(format_error(code, message, gateway.clock.date()))
+            conn.sock.send(format_error(code, message, clock.date()))
         except OSError:
             self._close(conn)
             return
