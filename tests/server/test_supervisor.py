@@ -257,7 +257,7 @@ def test_supervisor_max_requests_recycles_workers() -> None:
         assert all(status == 200 for status, _ in bodies)
         # Each worker serves 3 to 5 requests, so 30 need at least 6 processes.
         assert len({body.split()[1] for _, body in bodies}) >= 6
-        assert "(--max-requests): retiring" in server.output
+        assert "(--max-requests): stopping gracefully" in server.output
     finally:
         assert server.stop() == 0
 

@@ -144,24 +144,3 @@ def test_supervisor_sigquit_kills_and_sigterm_stops_gracefully(sent: list[tuple[
     master.handle_signals()
     assert sent == [(10, signal.SIGTERM), (10, signal.SIGKILL)]
 
-
-def test_the_max_requests_wrapper_keeps_the_apps_body_policy() -> None:
-    # The worker asks the app it runs which request bodies stream; behind
-    # --max-requests it runs a wrapper, which must answer the same.
-    from sluice import App
-
-    app = App(__name__)
-
-    @app.post("/live", stream_request_body=True)
-    def live() -> str:
-        return ""
-
-    read_end, write_end = os.pipe()
-    try:
-        counted = Supervisor._count_requests(app, 10, write_end)
-        policy = counted.streams_request_body  # type: ignore[attr-defined]
-        assert policy("POST", "/live", None) is True
-        assert policy("POST", "/other", None) is False
-    finally:
-        os.close(read_end)
-        os.close(write_end)

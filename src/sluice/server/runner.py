@@ -83,6 +83,7 @@ def build_worker(
     max_requests: int = 0,
     on_tick: Callable[[], None] | None = None,
     recycle_stuck: bool = False,
+    on_retire: Callable[[], None] | None = None,
 ) -> Worker:
     """Build a worker for ``app`` on already bound ``listeners`` with ``config``'s limits and timeouts.
 
@@ -118,6 +119,7 @@ def build_worker(
         ssl_context=context,
         request_timeout=config.timeout,
         recycle_stuck=recycle_stuck,
+        on_retire=on_retire,
         buffers=Buffers(
             response_memory=config.response_buffer,
             response_spool=config.max_response_spool,

@@ -27,13 +27,11 @@ Rules the loop keeps:
 - A worker sent SIGTERM that outlives ``graceful_timeout`` (plus a margin
   for its own clean-up) gets SIGKILL.
 
-In a worker, SIGTERM/SIGINT run ``retire`` on the main thread (the loop's):
-it clears the listening sockets' interest in the loop's epoll, and a timer thread
-calls ``Worker.stop()`` (thread-safe) ``_ACCEPT_GRACE`` later. ``on_tick``
-(the heartbeat) runs on the loop thread; the ``--max-requests`` counter is
-bumped on pool threads with ``next()`` on an ``itertools.count`` (atomic
-under the GIL), and the thread that takes the last request signals its own
-process, so the same ``retire`` runs.
+In a worker, SIGTERM/SIGINT run ``retire`` on the main thread (the loop's),
+which calls ``Worker.stop()`` (safe in a signal handler). ``on_tick`` (the
+heartbeat) runs on the loop thread. ``--max-requests`` is the Worker's own
+(with the jitter added here): after that many responses it tells the master
+``Q`` through ``on_retire`` and stops itself gracefully.
 """
 
 from __future__ import annotations
@@ -41,7 +39,6 @@ from __future__ import annotations
 import errno
 import faulthandler
 import gc
-import itertools
 import logging
 import os
 import random
@@ -49,7 +46,6 @@ import selectors
 import signal
 import socket
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -78,7 +74,6 @@ _MAX_ERROR_BYTES = 60000  # below the pipe's 64 KiB, so the worker never blocks 
 _BACKOFF_MAX = 5.0
 _KILL_MARGIN = 5.0  # seconds past graceful_timeout before a stopping worker is killed
 _ABORT_GRACE = 2.0  # seconds between SIGABRT (stack dump) and SIGKILL
-_ACCEPT_GRACE = 0.3  # seconds a retiring worker's fresh connections have to send a request
 
 _HANDLED = (
     signal.SIGTERM,
@@ -517,8 +512,16 @@ class Supervisor:
             _write_all(pipe, data)
             return EXIT_APP_LOAD
         config = self.config
+        max_requests = 0
         if config.max_requests:
-            app = self._count_requests(app, config.max_requests + random.randint(0, config.max_requests_jitter), pipe)
+            max_requests = config.max_requests + random.randint(0, config.max_requests_jitter)
+
+        def retiring_now() -> None:
+            # --max-requests: the worker stops by itself; its replacement starts now.
+            try:
+                os.write(pipe, _RETIRING)
+            except OSError:
+                pass
 
         def beat() -> None:
             if os.getppid() != master:
@@ -533,35 +536,26 @@ class Supervisor:
                 pass
 
         listeners = [_WorkerUnixSocket.adopt(sock) if sock.family == socket.AF_UNIX else sock for sock in self.listeners]
-        worker = build_worker(app, listeners, config, on_tick=beat, recycle_stuck=True)
-        retiring = threading.Event()
+        worker = build_worker(
+            app,
+            listeners,
+            config,
+            max_requests=max_requests,
+            on_tick=beat,
+            recycle_stuck=True,
+            on_retire=retiring_now,
+        )
 
         def retire(signum: int, frame: object) -> None:
-            # NOTE: Worker.stop() closes every connection that has not sent
-            # a byte yet, and a connection the loop accepted just before the
-            # signal may not have: its client gets a reset (a failed request
-            # in a reload). So the worker first stops accepting (its epoll
-            # stops watching the listening sockets; the shared accept queue is
-            # served by the other workers), gives such connections
-            # _ACCEPT_GRACE to send their request, then stops. The Worker
-            # offers no public way to stop accepting alone, hence _epoll.
-            if retiring.is_set():
-                worker.stop()
-                return
-            retiring.set()
+            # Worker.stop() stops accepting at once (the shared accept queue
+            # is served by the other workers), finishes what is in flight,
+            # and gives a connection accepted just before a moment to send
+            # its first request, so a reload drops no connection. The unix
+            # socket's file is the master's to remove.
             for sock in listeners:
                 if isinstance(sock, _WorkerUnixSocket):
                     sock.release_path()
-            for fd in list(worker.listeners):
-                try:
-                    # Interest cleared, not unregistered: the Worker's own
-                    # pause/resume and stop expect the fd still registered.
-                    worker._epoll.modify(fd, 0)
-                except (OSError, ValueError):
-                    pass
-            timer = threading.Timer(_ACCEPT_GRACE, worker.stop)
-            timer.daemon = True
-            timer.start()
+            worker.stop()
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, retire)
@@ -570,33 +564,6 @@ class Supervisor:
         worker.run()
         run_worker_hooks(app, "stop")
         return 0
-
-    @staticmethod
-    def _count_requests(app: WSGIApp, limit: int, pipe: int) -> WSGIApp:
-        """Wrap ``app`` so the worker retires itself (as on SIGTERM) when its ``limit``-th request starts.
-
-        NOTE: the Worker's own ``max_requests`` stops it at once, which
-        resets connections accepted but not yet read (see ``retire``); this
-        goes through the same grace as a reload. ``Q`` tells the master to
-        start the replacement now rather than at the exit.
-        """
-        counter = itertools.count(1)  # next() is atomic under the GIL
-
-        def counted(environ: Any, start_response: Any) -> Any:
-            if next(counter) == limit:
-                log.info("served %d requests (--max-requests): retiring", limit)
-                try:
-                    os.write(pipe, _RETIRING)
-                except OSError:
-                    pass
-                os.kill(os.getpid(), signal.SIGTERM)
-            return app(environ, start_response)
-
-        # The worker asks the app which bodies it streams (Worker._buffers_body).
-        policy = getattr(app, "streams_request_body", None)
-        if policy is not None:
-            counted.streams_request_body = policy  # type: ignore[attr-defined]
-        return counted
 
 
 class _WorkerUnixSocket(socket.socket):

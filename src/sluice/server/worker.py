@@ -586,6 +586,8 @@ class Worker:
             ``request_timeout`` after its request was given up.
         ssl_context: serve TLS on TCP listeners with this server context
             (the loop does each handshake, bounded by the header timeout).
+        on_retire: called (on a pool thread) when ``max_requests`` is
+            reached, just before the graceful stop begins.
     """
 
     def __init__(
@@ -603,6 +605,7 @@ class Worker:
         request_timeout: float = 0.0,
         recycle_stuck: bool = False,
         ssl_context: ssl.SSLContext | None = None,
+        on_retire: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -626,6 +629,7 @@ class Worker:
         self.access_log_enabled = access_log_enabled
         self.max_requests = max_requests
         self.on_tick = on_tick
+        self.on_retire = on_retire
         self._served = itertools.count(1)  # next() is atomic under the GIL
         self.conns: dict[int, _Conn] = {}
         self._queue: queue.SimpleQueue[tuple[_Conn, bool] | None] = queue.SimpleQueue()
@@ -1313,6 +1317,8 @@ class Worker:
                 self._log_access(conn, request, outcome, time.monotonic() - started)
             if self.max_requests and next(self._served) == self.max_requests:
                 log.info("served %d requests (--max-requests): stopping gracefully", self.max_requests)
+                if self.on_retire is not None:
+                    self.on_retire()
                 self.stop()
             if conn.body:
                 conn.body = []
