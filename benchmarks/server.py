@@ -5,13 +5,28 @@ Each server runs as a subprocess with one worker process pinned to one core
 (``taskset -c 1``).  Every (server, scenario) cell starts a fresh server, checks
 that it answers ``200 Hello, World!``, warms it up for about a second, then
 measures.  Rounds are interleaved (round 1 runs every server and scenario, then
-round 2, ...) and the table reports medians over rounds.
+round 2, ...; each round starts one server later in the list, so no server
+always runs first) and the table reports medians over rounds.  The server's
+CPU time over the measured run (all its processes and threads) divided by the
+requests wrk completed is reported as CPU µs/req.  It leaves out time the host
+steals from the VM, but a server that saturates its pinned core spends about
+one CPU second per second, so the figure is close to 1e6 / req/s and moves with
+the vCPU's speed as much as the rate does; the report gives the core's measured
+busy fraction to show which case a run was.
+
+``--baseline REV`` (repeatable) adds a server ``sluice@REV``: the ``sluice``
+spec run on that git revision's ``src/`` tree (exported with ``git archive``
+into a temporary directory and put first on PYTHONPATH; the app still comes
+from this tree's ``benchmarks/``).  The report then adds each baseline's
+per-round ratios against the working tree's ``sluice``, taken inside each
+round, and their medians.
 
 Usage (from the repository root, inside the venv)::
 
     python benchmarks/server.py                       # full run, table to stdout
     python benchmarks/server.py --duration 3 --rounds 1 --servers gunicorn-sync,waitress
     python benchmarks/server.py --write               # also update benchmarks/RESULTS.md
+    python benchmarks/server.py --servers sluice --baseline b256420 --scenarios keepalive-c16
 
 Needs ``wrk`` and ``taskset`` on PATH and gunicorn, waitress and granian in the
 current interpreter (the project's ``bench`` extra).
@@ -21,7 +36,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import http.client
 import importlib.metadata
 import ipaddress
@@ -81,6 +98,8 @@ class ServerSpec:
     target: str = APP_TARGET  # the app, as MODULE:ATTR
     path: str = "/"  # what the check and wrk request
     expected_body: bytes = EXPECTED_BODY  # what the check must get back from ``path``
+    pythonpath: tuple[str, ...] = ()  # put before the repository's paths on PYTHONPATH
+    revision: str | None = None  # the git revision whose src/ this spec runs; None = working tree
 
 
 def _sluice_argv(port: int, threads: int, target: str) -> list[str]:
@@ -113,6 +132,80 @@ def _granian_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for granian's WSGI interface with default blocking threads."""
     return [sys.executable, "-m", "granian", "--interface", "wsgi",
             "--workers", "1", "--host", HOST, "--port", str(port), target]
+
+
+def _git(*argv: str) -> str:
+    """Output of a git command run in the repository (stripped); raise SystemExit on failure."""
+    done = subprocess.run(["git", "-C", str(REPO_ROOT), *argv], capture_output=True,
+                          text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"git {shlex.join(argv)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def export_revision(rev: str, into: Path) -> Path:
+    """Extract ``rev``'s ``src/`` tree under ``into`` (``git archive REV src | tar -x``).
+
+    Returns:
+        The exported ``src`` directory.
+
+    Raises:
+        SystemExit: ``rev`` names no commit, or the export failed.
+    """
+    commit = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    dest = into / commit
+    dest.mkdir()
+    archive = subprocess.Popen(["git", "-C", str(REPO_ROOT), "archive", commit, "src"],
+                               stdout=subprocess.PIPE)
+    extract = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout,
+                             timeout=60, check=False)
+    if archive.stdout:
+        archive.stdout.close()
+    if archive.wait(timeout=60) != 0 or extract.returncode != 0:
+        raise SystemExit(f"could not export {rev}'s src/ (git archive {archive.returncode}, "
+                         f"tar {extract.returncode})")
+    return dest / "src"
+
+
+def baseline_spec(sluice: ServerSpec, rev: str, src: Path) -> ServerSpec:
+    """The ``sluice`` spec run on a revision's exported ``src`` tree instead of the working tree's."""
+    return dataclasses.replace(sluice, name=f"sluice@{rev}",
+                               label=f"sluice@{rev} (same options, {rev}'s src/)",
+                               pythonpath=(str(src),), revision=rev)
+
+
+def tree_state() -> str:
+    """HEAD and whether the working tree's src/ differs from it (a digest of the diff if so)."""
+    head = _git("rev-parse", "--short", "HEAD")
+    changed = _git("status", "--porcelain", "--untracked-files=all", "--", "src").splitlines()
+    if not changed:
+        return f"HEAD {head}, src/ clean"
+    digest = hashlib.sha1(_git("diff", "HEAD", "--", "src").encode()).hexdigest()[:10]
+    return f"HEAD {head} + {len(changed)} uncommitted src/ file(s) (diff sha1 {digest})"
+
+
+def sluice_source(spec: ServerSpec) -> str:
+    """Import ``sluice`` and ``benchmarks.apps`` as the spec's server would; check where from.
+
+    Returns:
+        The imported ``sluice/__init__.py`` path.
+
+    Raises:
+        SystemExit: ``sluice`` came from another tree than the spec's, or the
+            app module not from this repository.
+    """
+    code = "import sluice, benchmarks.apps; print(sluice.__file__); print(benchmarks.apps.__file__)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT,
+                          env=server_env(spec.pythonpath), capture_output=True, text=True,
+                          timeout=60, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{spec.name}: cannot import sluice: {done.stderr.strip()[-500:]}")
+    sluice_file, apps_file = (Path(line) for line in done.stdout.split())
+    tree = Path(spec.pythonpath[0]) if spec.revision else REPO_ROOT / "src"
+    if not sluice_file.is_relative_to(tree) or apps_file != BENCH_DIR / "apps.py":
+        raise SystemExit(f"{spec.name}: imported {sluice_file} and {apps_file}, "
+                         f"expected sluice under {tree} and {BENCH_DIR / 'apps.py'}")
+    return str(sluice_file)
 
 
 def server_specs(threads: int) -> list[ServerSpec]:
@@ -180,6 +273,7 @@ class RunResult:
     wrk: WrkResult | None
     peak_rss_mib: float | None
     error: str | None = None
+    cpu_us_per_req: float | None = None  # server CPU over the measured run / requests
 
 
 @dataclass
@@ -196,6 +290,14 @@ class CellSummary:
         """Median requests per second, or None when every round failed."""
         ok = self.ok_runs()
         return statistics.median(r.wrk.requests_per_s for r in ok if r.wrk) if ok else None
+
+    def rps_by_round(self) -> list[float | None]:
+        """Requests per second of each round, None where the round failed."""
+        return [r.wrk.requests_per_s if r.wrk else None for r in self.runs]
+
+    def cpu_by_round(self) -> list[float | None]:
+        """Server CPU µs per request of each round, None where the round failed."""
+        return [r.cpu_us_per_req if r.wrk else None for r in self.runs]
 
 
 # --------------------------------------------------------------------------- #
@@ -232,10 +334,16 @@ def loopback_url(port: int, path: str = "/") -> str:
     return url
 
 
-def server_env() -> dict[str, str]:
-    """Environment for server processes: repo root and src/ importable."""
+def server_env(first: Sequence[str] = ()) -> dict[str, str]:
+    """Environment for server processes: ``first``, then the repo root and src/, importable.
+
+    Args:
+        first: paths that win over the repository's own (a baseline's src/ tree,
+            so ``sluice`` comes from there while ``benchmarks.apps`` still comes
+            from the repository root).
+    """
     env = dict(os.environ)
-    paths = [str(REPO_ROOT), str(REPO_ROOT / "src")]
+    paths = [*first, str(REPO_ROOT), str(REPO_ROOT / "src")]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
@@ -250,8 +358,9 @@ def session_cpu_seconds(sid: int) -> float:
     this counts it and every process it forked (granian's and nginx's
     workers), all threads included. NOTE: on a shared VM the rate a server
     reaches moves with the host's load by tens of percent within minutes;
-    the CPU time it spends per request moves far less, and on one pinned,
-    saturated core it is the inverse of the rate it could reach.
+    CPU time per request leaves out stolen time, but on one pinned,
+    saturated core it is the inverse of the rate and moves with the vCPU's
+    speed just as much (benchmarks/server.py keep-alive runs, 2026-12-03).
     """
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -293,12 +402,16 @@ def stop_all_servers() -> None:
 
 
 @contextlib.contextmanager
-def running_server(argv: list[str], cpu: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``argv`` pinned to ``cpu`` in its own process group; always kill it."""
+def running_server(argv: list[str], cpu: int, log_path: Path,
+                   env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` pinned to ``cpu`` in its own process group; always kill it.
+
+    ``env`` defaults to :func:`server_env`'s.
+    """
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             ["taskset", "-c", str(cpu), *argv],
-            cwd=REPO_ROOT, env=server_env(), stdin=subprocess.DEVNULL,
+            cwd=REPO_ROOT, env=server_env() if env is None else env, stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     _live_servers.append(proc)
@@ -483,15 +596,17 @@ def measure(spec: ServerSpec, scenario: Scenario, args: argparse.Namespace,
     url = loopback_url(port, spec.path)
     log_path = workdir / f"{spec.name}-{scenario.name}-r{round_no}.log"
     argv = spec.argv(port, args.threads, spec.target)
-    with running_server(argv, args.server_cpu, log_path) as proc:
+    with running_server(argv, args.server_cpu, log_path, server_env(spec.pythonpath)) as proc:
         problem = wait_until_ready(proc, port, STARTUP_TIMEOUT_S, spec.path, spec.expected_body)
         if problem:
             return RunResult(None, None, f"failed to start: {problem}\n{log_tail(log_path)}")
         with RssSampler(proc.pid) as sampler:
             try:
                 run_wrk(wrk_command(scenario, url, WARMUP_S, args.wrk_cpu), WARMUP_S)
+                cpu_before = session_cpu_seconds(proc.pid)
                 out = run_wrk(wrk_command(scenario, url, args.duration, args.wrk_cpu),
                               args.duration)
+                cpu_s = session_cpu_seconds(proc.pid) - cpu_before
                 result = parse_wrk(out, scenario.latency_valid)
             except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
                 return RunResult(None, sampler.peak_mib, f"load failed: {exc}")
@@ -500,7 +615,7 @@ def measure(spec: ServerSpec, scenario: Scenario, args: argparse.Namespace,
                              f"server died during the run\n{log_tail(log_path)}")
         if result.requests == 0:
             return RunResult(None, sampler.peak_mib, "no requests completed")
-        return RunResult(result, sampler.peak_mib)
+        return RunResult(result, sampler.peak_mib, cpu_us_per_req=cpu_s / result.requests * 1e6)
 
 
 def run_all(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
@@ -511,8 +626,11 @@ def run_all(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
     step = 0
     with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
         for round_no in range(1, args.rounds + 1):
+            # Rotate the order each round so that no server always runs first.
+            shift = (round_no - 1) % len(servers)
+            ordered = [*servers[shift:], *servers[:shift]]
             for scenario in scenarios:
-                for spec in servers:
+                for spec in ordered:
                     step += 1
                     print(f"[{step}/{total}] round {round_no}: {spec.name} / {scenario.name} ...",
                           end=" ", file=sys.stderr, flush=True)
@@ -520,6 +638,7 @@ def run_all(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
                     cells[(spec.name, scenario.name)].runs.append(run)
                     if run.wrk:
                         print(f"{run.wrk.requests_per_s:,.0f} req/s, "
+                              f"{run.cpu_us_per_req or 0:.1f} CPU µs/req, "
                               f"p99 {_fmt_ms(run.wrk.p99_ms)} ms, "
                               f"peak {run.peak_rss_mib or 0:.1f} MiB",
                               file=sys.stderr, flush=True)
@@ -546,15 +665,15 @@ def _median_or_none(values: Sequence[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-CELL_HEADER = "req/s | p50 ms | p99 ms | errors | peak RSS MiB"
-CELL_ALIGN = "---:|---:|---:|---|---:"
+CELL_HEADER = "req/s | p50 ms | p99 ms | errors | peak RSS MiB | CPU µs/req"
+CELL_ALIGN = "---:|---:|---:|---|---:|---:"
 
 
 def cell_columns(cell: CellSummary, rounds: int) -> str:
     """One cell's medians as the Markdown columns under ``CELL_HEADER``."""
     ok = cell.ok_runs()
     if not ok:
-        return f"failed | – | – | {len(cell.runs)}/{rounds} rounds failed | –"
+        return f"failed | – | – | {len(cell.runs)}/{rounds} rounds failed | – | –"
     wrks = [r.wrk for r in ok if r.wrk]
     status = sum(w.non_2xx_3xx for w in wrks)
     sock = sum(w.socket_errors for w in wrks)
@@ -563,10 +682,12 @@ def cell_columns(cell: CellSummary, rounds: int) -> str:
         errors += f"; {len(cell.runs) - len(ok)}/{rounds} rounds failed"
     rss = [r.peak_rss_mib for r in ok if r.peak_rss_mib is not None]
     rss_text = f"{statistics.median(rss):.1f}" if rss else "–"
+    cpu = _median_or_none([r.cpu_us_per_req for r in ok])
+    cpu_text = f"{cpu:.1f}" if cpu is not None else "–"
     return (f"{statistics.median(w.requests_per_s for w in wrks):,.0f} "
             f"| {_fmt_ms(_median_or_none([w.p50_ms for w in wrks]))} "
             f"| {_fmt_ms(_median_or_none([w.p99_ms for w in wrks]))} "
-            f"| {errors} | {rss_text}")
+            f"| {errors} | {rss_text} | {cpu_text}")
 
 
 def markdown_table(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
@@ -588,7 +709,8 @@ def ratio_lines(servers: Sequence[ServerSpec],
     ours = cells[("sluice", RATIO_SCENARIO)].median_rps()
     lines = []
     for spec in servers:
-        if spec.name == "sluice" or (spec.name, RATIO_SCENARIO) not in cells:
+        if (spec.name == "sluice" or spec.revision is not None
+                or (spec.name, RATIO_SCENARIO) not in cells):
             continue
         theirs = cells[(spec.name, RATIO_SCENARIO)].median_rps()
         if ours is None or theirs is None or theirs == 0:
@@ -597,6 +719,67 @@ def ratio_lines(servers: Sequence[ServerSpec],
             value = f"{ours / theirs:.2f}×"
         lines.append(f"- sluice / {spec.label}: {value}")
     return lines
+
+
+def round_ratios(numerators: Sequence[float | None],
+                 denominators: Sequence[float | None]) -> list[float | None]:
+    """Each round's ``numerator / denominator``, None where either side failed."""
+    return [n / d if n is not None and d else None
+            for n, d in zip(numerators, denominators, strict=True)]
+
+
+def _fmt_ratios(ratios: Sequence[float | None]) -> tuple[str, str]:
+    """Per-round ratios as text (– for a failed round) and their median (n/a if none)."""
+    rounds = " ".join("–" if r is None else f"{r:.2f}" for r in ratios)
+    median = _median_or_none(ratios)
+    return rounds, "n/a" if median is None else f"{median:.2f}×"
+
+
+def baseline_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+                   cells: dict[tuple[str, str], CellSummary]) -> list[str]:
+    """The working tree's sluice against each baseline revision, ratios taken per round.
+
+    Returns:
+        A Markdown table (scenario × baseline), or no lines without baselines.
+    """
+    baselines = [s for s in servers if s.revision is not None]
+    if not baselines or not any(s.name == "sluice" for s in servers):
+        return []
+    rows = ["| Scenario | Baseline | req/s current/baseline, per round | median "
+            "| CPU µs/req current/baseline, per round | median |",
+            "|---|---|---|---:|---|---:|"]
+    for scenario in scenarios:
+        ours = cells[("sluice", scenario.name)]
+        for spec in baselines:
+            theirs = cells[(spec.name, scenario.name)]
+            rps, rps_median = _fmt_ratios(round_ratios(ours.rps_by_round(),
+                                                       theirs.rps_by_round()))
+            cpu, cpu_median = _fmt_ratios(round_ratios(ours.cpu_by_round(),
+                                                       theirs.cpu_by_round()))
+            rows.append(f"| {scenario.label} | {spec.name} | {rps} | {rps_median} "
+                        f"| {cpu} | {cpu_median} |")
+    return ["", "Current tree (`sluice`) against each baseline revision: ratios taken "
+            "inside each round (the two cells of a scenario ran back to back), then "
+            "their median. req/s above 1 means the current tree is faster; CPU µs/req below 1 "
+            "means it spends less CPU per request.", "", *rows]
+
+
+def connection_scaling_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+                             cells: dict[tuple[str, str], CellSummary]) -> list[str]:
+    """Each sluice tree's keep-alive c256 / c16 req/s, ratios taken per round."""
+    names = {s.name for s in scenarios}
+    if not {"keepalive-c16", "keepalive-c256"} <= names:
+        return []
+    lines = []
+    for spec in servers:
+        if spec.name != "sluice" and spec.revision is None:
+            continue
+        rounds, median = _fmt_ratios(round_ratios(
+            cells[(spec.name, "keepalive-c256")].rps_by_round(),
+            cells[(spec.name, "keepalive-c16")].rps_by_round()))
+        lines.append(f"- {spec.name}: {rounds} (median {median})")
+    return ["", "Keep-alive with 256 connections relative to 16 (req/s c256 / c16 per round, "
+            "then the median):", "", *lines]
 
 
 def _dist_version(dist: str) -> str:
@@ -647,8 +830,20 @@ def run_notes(command: str, dists: Sequence[str], loads: tuple[float, float]) ->
 
 def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
            cells: dict[tuple[str, str], CellSummary], args: argparse.Namespace,
-           command: str, loads: tuple[float, float]) -> str:
-    """The full Markdown report: setup notes, table, ratios."""
+           command: str, loads: tuple[float, float], sources: dict[str, str]) -> str:
+    """The full Markdown report: setup notes, table, ratios.
+
+    Args:
+        sources: per sluice spec, the description of the tree it ran and the
+            ``sluice/__init__.py`` it imported (see :func:`sluice_source`).
+    """
+    names = {s.name for s in servers}
+    # CPU seconds per wall second of the measured run: near 1 when the server saturates its core.
+    busy_fractions = [r.cpu_us_per_req * r.wrk.requests_per_s / 1e6
+                      for cell in cells.values() for r in cell.ok_runs()
+                      if r.wrk and r.cpu_us_per_req is not None]
+    busy = (f"{min(busy_fractions):.2f}–{max(busy_fractions):.2f}"
+            if busy_fractions else "n/a")
     lines = [
         "## WSGI servers: hello world (`benchmarks/server.py`)",
         "",
@@ -658,22 +853,34 @@ def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
         f"`taskset -c {args.wrk_cpu} wrk -t1 -d{args.duration}s --timeout {WRK_TIMEOUT} "
         f"--latency`. Fresh server per cell, checked for `200 Hello, World!`, "
         f"{WARMUP_S}s warm-up with the same load.",
-        f"- Waitress runs with `--connection-limit={WAITRESS_CONNECTION_LIMIT}` "
-        "(its default of 100 would refuse part of the 256-connection load). "
-        "granian uses its default blocking-thread count for WSGI.",
+        *([f"- Waitress runs with `--connection-limit={WAITRESS_CONNECTION_LIMIT}` "
+           "(its default of 100 would refuse part of the 256-connection load)."]
+          if "waitress" in names else []),
+        *(["- granian uses its default blocking-thread count for WSGI."]
+          if "granian" in names else []),
         f"- Figures are medians of {args.rounds} interleaved round(s); errors are summed over "
         "rounds (status = wrk's non-2xx/3xx count, socket = connect+read+write+timeout). "
         "Peak RSS is the largest sum of VmRSS over the server's process group, "
         f"sampled every {RSS_SAMPLE_INTERVAL_S * 1000:.0f} ms (shared pages of forked "
         "workers are counted once per process).",
-        "- gunicorn's sync worker does not do keep-alive: it closes the connection after "
-        "every response, so its keep-alive and pipelined rows are really per-connection.",
+        *(["- gunicorn's sync worker does not do keep-alive: it closes the connection after "
+           "every response, so its keep-alive and pipelined rows are really per-connection."]
+          if "gunicorn-sync" in names else []),
         f"- Pipelined: `pipeline.lua` sends {PIPELINE_DEPTH} requests per write and req/s "
         "counts every response. Latency is n/a there: wrk 4.1's percentiles are wrong "
         "with pipelining (it records one sample per batch but derives its coordinated-"
         "omission correction from the per-response rate; wg/wrk#236).",
+        "- CPU µs/req: the server's CPU time (user + system, every process and thread of "
+        "its session, from /proc) over the measured wrk run, divided by the requests wrk "
+        f"completed. The server's core was busy {busy} of a measured run (CPU seconds per "
+        "second); where that is near 1, CPU µs/req is close to 1e6 / req/s: it leaves out "
+        "stolen time but moves with the vCPU's speed (the host's load) as much as the rate "
+        "does.",
+        *(f"- `{name}` ran {text}" for name, text in sources.items()),
         "",
         markdown_table(servers, scenarios, cells, args.rounds),
+        *baseline_lines(servers, scenarios, cells),
+        *connection_scaling_lines(servers, scenarios, cells),
     ]
     ratios = ratio_lines(servers, cells)
     if ratios:
@@ -767,6 +974,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=_int_between(1, 256), default=DEFAULT_THREADS,
                         metavar="N",
                         help="threads for gunicorn gthread and waitress (default 4); sluice runs its default")
+    parser.add_argument("--baseline", action="append", default=[], metavar="REV",
+                        help="also run sluice on git revision REV's src/ as server sluice@REV "
+                             "and report per-round ratios against the working tree "
+                             "(repeatable; needs sluice among --servers)")
     add_placement_arguments(parser)
     return parser.parse_args(argv)
 
@@ -818,17 +1029,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_environment(args)
     specs = {s.name: s for s in server_specs(args.threads)}
     servers = [specs[n] for n in _select("servers", args.servers, list(specs))]
+    if args.baseline and specs["sluice"] not in servers:
+        raise SystemExit("--baseline compares against the sluice server: add sluice to --servers")
     by_name = {s.name: s for s in SCENARIOS}
     scenarios = [by_name[n] for n in _select("scenarios", args.scenarios, list(by_name))]
     given = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "benchmarks/server.py", *given])
-    try:
-        cells, loads = run_guarded(servers, scenarios, args)
-    except (KeyboardInterrupt, Terminated):
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
+    with tempfile.TemporaryDirectory(prefix="sluice-baselines-") as tmp:
+        for rev in dict.fromkeys(args.baseline):
+            src = export_revision(rev, Path(tmp))
+            servers.append(baseline_spec(specs["sluice"], rev, src))
+        sources: dict[str, str] = {}
+        state = tree_state() if "sluice" in {s.name for s in servers} else ""
+        for spec in servers:
+            if spec.revision is not None:
+                commit = _git("log", "-1", "--format=%h %s", spec.revision)
+                if len(commit) > 80:
+                    commit = commit[:79] + "…"
+                sources[spec.name] = (f"commit {commit}; imported `{sluice_source(spec)}` "
+                                      "(a temporary export)")
+            elif spec.name == "sluice":
+                sources[spec.name] = f"the working tree, {state}; imported `{sluice_source(spec)}`"
+        try:
+            cells, loads = run_guarded(servers, scenarios, args)
+        except (KeyboardInterrupt, Terminated):
+            print("\ninterrupted; servers stopped", file=sys.stderr)
+            return 130
+    if "sluice" in sources and tree_state() != state:
+        sources["sluice"] += f"; NOTE: src/ changed during the run (now {tree_state()})"
 
-    text = report(servers, scenarios, cells, args, command, loads)
+    text = report(servers, scenarios, cells, args, command, loads, sources)
     print(text)
     if args.write:
         write_section(text)
