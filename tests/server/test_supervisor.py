@@ -253,10 +253,15 @@ def test_supervisor_max_requests_recycles_workers() -> None:
     server = start_server(TARGET, "-w", "2", "--access-log", "off", "--max-requests", "3", "--max-requests-jitter", "2")
     try:
         wait_until(lambda: len(ready_workers(server, 1)) == 2, 10, "two ready workers")
-        bodies = [get(server) for _ in range(30)]
-        assert all(status == 200 for status, _ in bodies)
+        bodies = []
+        for _ in range(30):
+            try:
+                bodies.append(get(server))
+            except OSError as exc:
+                raise AssertionError(f"request {len(bodies) + 1} failed: {exc}\n{server.output[-3000:]}") from None
+        assert all(status == 200 for status, _ in bodies), server.output[-3000:]
         # Each worker serves 3 to 5 requests, so 30 need at least 6 processes.
-        assert len({body.split()[1] for _, body in bodies}) >= 6
+        assert len({body.split()[1] for _, body in bodies}) >= 6, server.output[-3000:]
         assert "(--max-requests): stopping gracefully" in server.output
     finally:
         assert server.stop() == 0

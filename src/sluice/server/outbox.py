@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
-import tempfile
 from collections import deque
 from typing import IO
+from typing import Any
 
 
-#: What a non-blocking send raises when the socket takes nothing now (TLS
-#: adds its own: a record may also need the peer's bytes first).
-WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError)
+#: What a non-blocking send or receive raises when the socket can take or
+#: give nothing now (sluice.server.tls makes TLS's waits one of these too).
+WOULD_BLOCK = (BlockingIOError, InterruptedError)
 _TLS_BLOCK = 65536
 
 
@@ -114,6 +113,8 @@ class Outbox:
     def _add_to_spool(self, data: bytes | memoryview) -> None:
         spool = self._spool
         if spool is None:
+            import tempfile  # rare path; keeps the worker's import light
+
             spool = self._spool = tempfile.TemporaryFile(prefix="sluice-response-")
         fd = spool.fileno()
         offset = self._spool_end
@@ -133,10 +134,10 @@ class Outbox:
         """Queue a range of a file whose descriptor the outbox now owns (a duplicate)."""
         self.items.append(FileRange(fd, offset, count, True))
 
-    def flush(self, sock: socket.socket, tls: bool = False) -> int:
+    def flush(self, sock: socket.socket | Any, tls: bool = False) -> int:
         """Send queued bytes until the socket refuses more or nothing is left.
 
-        ``tls``: ``sock`` encrypts (an ``SSLSocket``), so file ranges are
+        ``tls``: ``sock`` encrypts (a ``TLSSocket``), so file ranges are
         read and sent in blocks instead of with ``sendfile``.
 
         Returns:

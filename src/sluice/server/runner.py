@@ -6,9 +6,9 @@ import logging
 import os
 import resource
 import socket
-import ssl
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sluice.config import Config
 from sluice.errors import ConfigError
@@ -21,14 +21,14 @@ from sluice.server.worker import Worker
 from sluice.server.wsgi import ServerInfo
 from sluice.server.wsgi import WSGIApp
 
+if TYPE_CHECKING:
+    from ssl import SSLContext
+
 log = logging.getLogger("sluice.error")
 
 
-def tls_context(config: Config) -> ssl.SSLContext | None:
+def tls_context(config: Config) -> SSLContext | None:
     """The server's TLS context for ``--certfile``/``--keyfile``, or None to serve plain HTTP.
-
-    TLS 1.2 at least, the ``ssl`` module's default ciphers, and ALPN
-    ``http/1.1`` (the only protocol served).
 
     Raises:
         ConfigError: a key without a certificate, or files that cannot be
@@ -38,18 +38,9 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
         if config.keyfile is not None:
             raise ConfigError("--keyfile needs --certfile (the certificate it belongs to)")
         return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(["http/1.1"])
-    try:
-        context.load_cert_chain(config.certfile, config.keyfile)
-    except (OSError, ssl.SSLError) as exc:
-        files = config.certfile if config.keyfile is None else f"{config.certfile} and {config.keyfile}"
-        raise ConfigError(
-            f"cannot load the TLS certificate and key from {files}: {exc}; "
-            "give a PEM certificate chain (--certfile) and its private key (in it, or --keyfile)"
-        ) from None
-    return context
+    from sluice.server.tls import server_context  # ssl is loaded only to serve TLS
+
+    return server_context(config.certfile, config.keyfile)
 
 
 def bind_listeners(config: Config) -> list[socket.socket]:

@@ -69,7 +69,6 @@ step from one thread.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import itertools
@@ -79,10 +78,8 @@ import queue
 import select
 import signal
 import socket
-import ssl
 import struct
 import sys
-import tempfile
 import termios
 import threading
 import time
@@ -90,6 +87,7 @@ import traceback
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import IO
+from typing import TYPE_CHECKING
 
 from sluice.errors import DeadlineExceeded
 from sluice.errors import RemoteProtocolError
@@ -117,6 +115,9 @@ from sluice.server.response import clock
 from sluice.server.wsgi import ServerInfo
 from sluice.server.wsgi import WSGIApp
 from sluice.server.wsgi import path_info
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 log = logging.getLogger("sluice.error")
 
@@ -329,7 +330,7 @@ class _Conn:
         self.overdue = False
         #: ``sock`` is an ``SSLSocket``; until its handshake is done, the
         #: loop drives it and reads no request.
-        self.tls = self.handshaking = isinstance(sock, ssl.SSLSocket)
+        self.tls = self.handshaking = getattr(sock, "is_tls", False)
         # MSG_MORE for a head before a file; a TLS socket takes no flags.
         self.more_flag = 0 if self.tls else _MSG_MORE
 
@@ -604,7 +605,7 @@ class Worker:
         buffers: Buffers | None = None,
         request_timeout: float = 0.0,
         recycle_stuck: bool = False,
-        ssl_context: ssl.SSLContext | None = None,
+        ssl_context: SSLContext | None = None,
         on_retire: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
@@ -718,7 +719,7 @@ class Worker:
                     if conn.handshaking:
                         self._handshake(conn)
                         continue
-                    if mask & _EPOLLOUT and conn.outbox is not None and conn.outbox.items:
+                    if conn.outbox is not None and mask & _EPOLLOUT and conn.outbox.items:
                         self._drain(conn)
                     if mask & _INPUT_EVENTS:
                         if mask & _HUP_EVENTS:
@@ -842,7 +843,9 @@ class Worker:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 peer = addr[:2]
                 if self.ssl_context is not None:
-                    sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+                    from sluice.server.tls import TLSSocket  # loaded with TLS only
+
+                    sock = TLSSocket(sock, self.ssl_context)  # type: ignore[assignment]
             else:
                 peer = None
             conn = _Conn(sock, peer, local, self.limits, self.timeouts, self.buffers)
@@ -926,7 +929,7 @@ class Worker:
                     elif conn.body_size > self.buffers.request_memory:
                         # Past the memory limit the body goes to a file.
                         conn.body.append(event.data)
-                        conn.spool = spool = tempfile.TemporaryFile(prefix="sluice-body-")
+                        conn.spool = spool = _temporary_file("sluice-body-")
                         for piece in conn.body:
                             _write_all(spool, piece)
                         conn.body = []
@@ -1034,10 +1037,13 @@ class Worker:
         """
         request = conn.request
         with conn.lock:
+            # Marked first, then checked: the thread clears served_since
+            # first, then checks overdue (see _serve).
+            conn.overdue = True
             since = conn.served_since
             if not since:
+                conn.overdue = False
                 return  # it finished meanwhile
-            conn.overdue = True
             self.conns.pop(conn.fd, None)
             try:
                 self._epoll.unregister(conn.fd)
@@ -1123,9 +1129,9 @@ class Worker:
         """Advance a TLS handshake (loop side); once done, read the request."""
         try:
             conn.sock.do_handshake()  # type: ignore[attr-defined]
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        except WOULD_BLOCK:
             return
-        except (ssl.SSLError, OSError) as exc:
+        except OSError as exc:  # ssl.SSLError included
             log.debug("TLS handshake with %s failed: %s", _peer(conn), exc)
             self._close(conn)
             return
@@ -1273,7 +1279,6 @@ class Worker:
         request = conn.request
         assert request is not None
         log_access = self.access_log_enabled
-        deadlines = self.request_timeout > 0
         conn.thread_id = threading.get_ident()
         while True:
             started = time.monotonic()
@@ -1295,22 +1300,26 @@ class Worker:
                     b"".join(conn.body) if conn.body else b"",
                     conn.spool,
                 )
-                if deadlines:
-                    # Past this, the loop no longer gives the request up
-                    # (it checks served_since under the same lock).
+                # The request is done: the loop no longer gives it up. PERF:
+                # no lock here. The loop marks ``overdue`` before it reads
+                # ``served_since``, this thread clears ``served_since`` before
+                # it reads ``overdue`` (stores and loads are ordered under the
+                # GIL): so either the loop sees 0.0 and lets go, or this
+                # thread sees ``overdue`` and waits, under ``lock``, for the
+                # loop's decision (see _overrun).
+                conn.served_since = 0.0
+                if conn.overdue:
                     with conn.lock:
-                        conn.served_since = 0.0
-                else:
-                    conn.served_since = 0.0
+                        pass  # the loop decided: took the client over, or let go
+                    if conn.overdue:
+                        self._close(conn)
+                        return
             except DeadlineExceeded:
                 self._close(conn)
                 return
             except OSError as exc:
                 if not conn.overdue:
                     log.debug("connection from %s lost: %s", _peer(conn), exc)
-                self._close(conn)
-                return
-            if conn.overdue:
                 self._close(conn)
                 return
             if log_access:
@@ -1320,16 +1329,16 @@ class Worker:
                 if self.on_retire is not None:
                     self.on_retire()
                 self.stop()
-            if conn.body:
+            if conn.body_size:
                 conn.body = []
-            conn.body_size = 0
-            if conn.spool is not None:
-                conn.spool.close()
-                conn.spool = None
+                conn.body_size = 0
+                if conn.spool is not None:
+                    conn.spool.close()
+                    conn.spool = None
             conn.request = None
             if not outcome.keep_alive or self._stopping:
                 clean = outcome.body_complete and not proto.has_buffered_data
-                if self._hand_over(conn, _THEN_CLOSE if clean else _THEN_LINGER):
+                if conn.outbox is not None and self._hand_over(conn, _THEN_CLOSE if clean else _THEN_LINGER):
                     return
                 if clean:
                     self._close(conn)
@@ -1337,7 +1346,7 @@ class Worker:
                     self._linger(conn)
                 return
             proto.start_next_cycle()
-            if self._hand_over(conn, _THEN_NEXT):
+            if conn.outbox is not None and self._hand_over(conn, _THEN_NEXT):
                 return
             next_request = self._next_request(conn)
             if next_request is None:
@@ -1453,7 +1462,16 @@ def _restore_policy(previous: tuple[int, int]) -> None:
 
 def _raise_in_thread(thread_id: int) -> None:
     """Raise ``DeadlineExceeded`` in a thread at its next bytecode."""
+    import ctypes  # rare path; keeps the worker's import light
+
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(DeadlineExceeded))
+
+
+def _temporary_file(prefix: str) -> IO[bytes]:
+    """An unnamed temporary file in ``$TMPDIR``."""
+    import tempfile  # rare path; keeps the worker's import light
+
+    return tempfile.TemporaryFile(prefix=prefix)
 
 
 def _write_all(file: IO[bytes], data: bytes) -> None:

@@ -157,7 +157,9 @@ def make_environ(
     Returns:
         The environ dict.
     """
-    path = path_info(request, info.script_name)
+    path = request.path
+    if "%" in path or info.script_name:
+        path = path_info(request, info.script_name)
     # PERF: the per-server keys are copied from a template in one step.
     environ = info.environ_template.copy()
     environ["REQUEST_METHOD"] = request.method
