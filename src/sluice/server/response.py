@@ -82,9 +82,12 @@ class _Clock:
 
     def stamp(self, server: str) -> str:
         """Return the ``Date`` and ``Server`` header lines, ending in CRLF."""
-        date = self.date()
+        # PERF: the second's check inline, not through date(): one call less per response.
+        if int(time.time()) != self._second:
+            self.date()
         line = self._stamps.get(server)
         if line is None:
+            date = self._value
             line = f"Date: {date}\r\nServer: {server}\r\n" if server else f"Date: {date}\r\n"
             self._stamps[server] = line
         return line
@@ -189,8 +192,10 @@ class Exchange:
             LocalProtocolError: the status or a header is invalid, a header is
                 hop-by-hop, or it was called twice without ``exc_info``.
         """
-        check_start_response_call(self.headers_sent, self.status is not None, exc_info)
-        exc_info = None  # PEP 3333: drop the traceback to avoid a reference cycle.
+        if exc_info is not None or self.status is not None:
+            # PERF: the rules only matter for a second call or exc_info.
+            check_start_response_call(self.headers_sent, self.status is not None, exc_info)
+            exc_info = None  # PEP 3333: drop the traceback to avoid a reference cycle.
         length, flags = check_response_head(status, headers)
         self.status = status
         self.code = int(status[:3])

@@ -262,6 +262,8 @@ class _Conn:
         "thread_id",
         "served_since",
         "overdue",
+        "cpu_mark",
+        "native_id",
         "tls",
         "handshaking",
         "more_flag",
@@ -328,6 +330,11 @@ class _Conn:
         self.served_since = 0.0
         #: The request ran past --timeout and the loop took the client over.
         self.overdue = False
+        #: The overdue thread's CPU time (clock ticks) at the last look
+        #: (None once DeadlineExceeded was raised in it).
+        self.cpu_mark: int | None = None
+        #: The owning pool thread's kernel id (for its CPU time).
+        self.native_id = 0
         #: ``sock`` is an ``SSLSocket``; until its handshake is done, the
         #: loop drives it and reads no request.
         self.tls = self.handshaking = getattr(sock, "is_tls", False)
@@ -1033,7 +1040,10 @@ class Worker:
         pointed at an unconnected stand-in socket (``dup2``), so whatever
         the thread still sends fails and is discarded, while the loop keeps
         the real connection and answers 504 on it, or closes it if the
-        response had begun. ``DeadlineExceeded`` is raised in the thread.
+        response had begun. ``DeadlineExceeded`` is raised in the thread by
+        :meth:`_check_stuck` once it runs (not while it waits in C: a
+        pending asynchronous exception stalls every thread of the process
+        under a tracer, such as coverage's, until it is taken).
         """
         request = conn.request
         with conn.lock:
@@ -1058,30 +1068,35 @@ class Worker:
                 log.error("could not take over the connection of an overdue request: %s", exc)
                 client_fd = -1
             conn._break(ConnectionAbortedError(errno.ECONNABORTED, "the request ran past --timeout"))
-            # Noted before the raise: the thread may be done at once.
+            exchange = conn.exchange
+            began = exchange is not None and exchange.headers_sent
+            frame = sys._current_frames().get(conn.thread_id)
+            stack = "".join(traceback.format_stack(frame)) if frame is not None else "(the thread has ended)\n"
+            del frame
+            log.error(
+                "%s %s from %s still running after %.1f s (--timeout %g): %s; DeadlineExceeded raised in its thread, "
+                "whose stack is:\n%s",
+                request.method if request is not None else "-",
+                escape(request.target) if request is not None else "-",
+                _peer(conn),
+                now - since,
+                self.request_timeout,
+                "connection closed (the response had begun)"
+                if began
+                else "connection closed (TLS)"
+                if conn.tls
+                else "answered 504",
+                stack.rstrip("\n"),
+            )
+            if client_fd >= 0:
+                self._answer_overdue(conn, client_fd, began)
+            # DeadlineExceeded follows at the next sweep that finds it
+            # running (_interrupt).
+            conn.cpu_mark = _thread_cpu(conn.native_id)
             self._stuck[conn] = now
-            _raise_in_thread(conn.thread_id)
-        exchange = conn.exchange
-        began = exchange is not None and exchange.headers_sent
-        frame = sys._current_frames().get(conn.thread_id)
-        stack = "".join(traceback.format_stack(frame)) if frame is not None else "(the thread has ended)\n"
-        log.error(
-            "%s %s from %s still running after %.1f s (--timeout %g): %s; DeadlineExceeded raised in its thread, "
-            "whose stack is:\n%s",
-            request.method if request is not None else "-",
-            escape(request.target) if request is not None else "-",
-            _peer(conn),
-            now - since,
-            self.request_timeout,
-            "connection closed (the response had begun)"
-            if began
-            else "connection closed (TLS)"
-            if conn.tls
-            else "answered 504",
-            stack.rstrip("\n"),
-        )
-        if client_fd < 0:
-            return
+
+    def _answer_overdue(self, conn: _Conn, client_fd: int, began: bool) -> None:
+        """Answer the client of a request given up at its deadline: 504, or a close if the response began."""
         if began or conn.tls:
             # A TLS connection's state is the thread's SSL object: the loop
             # cannot answer on it, only close it.
@@ -1098,10 +1113,31 @@ class Worker:
             return
         self._reject(client, 504, "the app did not answer within the server's --timeout")
 
+    def _interrupt(self, conn: _Conn) -> None:
+        """Raise ``DeadlineExceeded`` in an overdue request's thread if it runs (loop side).
+
+        It runs when its CPU time grew since the last look; a thread asleep
+        in C (a sleep, a read) uses none. Under ``lock`` with
+        ``served_since`` still set, the thread is still in that request (see
+        _serve), so the exception cannot reach another.
+        """
+        mark = conn.cpu_mark
+        if mark is None:
+            return  # raised already
+        now_mark = _thread_cpu(conn.native_id)
+        if now_mark == mark:
+            return  # waiting (or gone): look again at the next sweep
+        with conn.lock:
+            if conn.served_since:
+                _raise_in_thread(conn.thread_id)
+            conn.cpu_mark = None
+
     def _check_stuck(self, now: float) -> None:
-        """Recycle the worker when threads given up at the deadline stay stuck (loop side)."""
+        """Interrupt overdue threads that run Python; recycle the worker when they stay stuck (loop side)."""
         if not self._stuck:
             return
+        for conn in list(self._stuck):
+            self._interrupt(conn)
         limit = self.request_timeout
         stuck = sum(1 for since in list(self._stuck.values()) if now - since > limit)
         if not stuck or self._stopping:
@@ -1280,6 +1316,7 @@ class Worker:
         assert request is not None
         log_access = self.access_log_enabled
         conn.thread_id = threading.get_ident()
+        conn.native_id = threading.get_native_id()
         while True:
             started = time.monotonic()
             conn.served_since = started
@@ -1458,6 +1495,16 @@ def _restore_policy(previous: tuple[int, int]) -> None:
         os.sched_setscheduler(0, previous[0], os.sched_param(previous[1]))
     except OSError:
         pass
+
+
+def _thread_cpu(native_id: int) -> int:
+    """A thread's CPU time in clock ticks, user and system (-1 if it is gone)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
 
 
 def _raise_in_thread(thread_id: int) -> None:
