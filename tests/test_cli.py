@@ -146,6 +146,15 @@ def test_cli_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "serve" in capsys.readouterr().err
 
 
+def test_serve_help_states_the_defaults_serve_uses() -> None:
+    # The command line logs access to stderr by default; its help said "off".
+    result = _run("serve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "[env SLUICE_ACCESS_LOG; default -]" in text
+    assert "[env SLUICE_THREADS; default 8]" in text
+
+
 def test_cli_python_dash_m_version() -> None:
     result = _run("--version")
     assert result.returncode == 0

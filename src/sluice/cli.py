@@ -546,11 +546,16 @@ def configure_access_log(config: Config) -> None:
 # -- built-in commands ---------------------------------------------------------------------
 
 
+# The command line logs access by default; the library call does not.
+_CLI_DEFAULTS = {"access_log": "-"}
+
+
 def _settings_options(f: F) -> F:
     """Add one option per declared setting (values stay strings; ``resolve`` converts them)."""
     for setting in reversed(SETTINGS):
         flags = [setting.short, setting.flag] if setting.short else [setting.flag]
-        help_text = f"{setting.doc} [env {setting.env}; default {_show(setting.default)}]"
+        default = _CLI_DEFAULTS.get(setting.name, setting.default)
+        help_text = f"{setting.doc} [env {setting.env}; default {_show(default)}]"
         if setting.is_flag:
             f = click.option(*flags, setting.name, is_flag=True, flag_value="true", default=None, help=help_text)(f)
             continue
@@ -567,9 +572,8 @@ def _settings_options(f: F) -> F:
 
 def _resolve(settings: dict[str, Any]) -> Config:
     overrides = {name: value for name, value in settings.items() if value not in (None, ())}
-    # The command line logs access by default; the library call does not.
     try:
-        return resolve(overrides, os.environ, defaults={"access_log": "-"})
+        return resolve(overrides, os.environ, defaults=_CLI_DEFAULTS)
     except ConfigError as exc:
         raise _ConfigFailure(str(exc)) from None
 
