@@ -717,6 +717,50 @@ def test_hand_off_the_loop_reads_again_once_the_thread_let_go() -> None:
         c.sock.close()
 
 
+def test_hand_off_a_response_still_queued_is_finished_by_the_loop_then_the_next_request_read() -> None:
+    # The outbox rules, step by step from one thread: the owning thread
+    # queues what the socket refuses and lets go with ``then`` set; input
+    # meanwhile is only noted; the loop sends the rest on EPOLLOUT and then
+    # reads the next request.
+    from sluice.server.worker import _THEN_NEXT
+
+    worker, conn, client = _hand_off_pair()
+    w: Any = worker
+    c: Any = conn
+    try:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        body = bytes(range(256)) * 4096  # 1 MiB: far more than the sockets hold
+        c.busy = True  # a pool thread owns it
+        c.send(body)  # the socket takes a part; the rest is queued, no wait
+        assert c.outbox is not None and c.outbox.items
+        assert c.out_started > 0  # the rate clock started at the refusal
+        assert w._hand_over(c, _THEN_NEXT)
+        assert not c.busy and c.then == _THEN_NEXT
+        # The next request arrives while the response is still queued: noted, not read.
+        client.sendall(get("/next"))
+        time.sleep(0.05)
+        w._on_readable(c)
+        assert c.pending and c.request is None
+        assert c.sock.recv(1, socket.MSG_PEEK) == b"G"
+        # The client reads; each EPOLLOUT edge (here: each turn) lets the loop send more.
+        import select as _select
+
+        got = b""
+        deadline = time.monotonic() + 10
+        while len(got) < len(body) and time.monotonic() < deadline:
+            w._drain(c)
+            if _select.select([client], [], [], 0.05)[0]:
+                got += client.recv(65536)
+        assert got == body
+        # All sent: the loop went on with the connection and read the request.
+        assert c.then == 0 and not c.outbox.items
+        assert c.busy and c.request is not None and c.request.target == "/next"
+        assert w._queue.get_nowait() == (c, True)
+    finally:
+        client.close()
+        w._close(c)
+
+
 def test_a_connection_accepted_just_before_a_stop_gets_its_first_request_answered() -> None:
     # Before, stop() closed every connection with no request yet, including
     # one accepted a moment ago whose request was on its way: that client
