@@ -122,13 +122,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("sluice.error")
 
 _EPOLLIN = select.EPOLLIN
-_EPOLLOUT = select.EPOLLOUT
 # Edge-triggered: registered once per connection, never re-armed. EPOLLOUT
 # edges come only after a send the socket refused (the queued-response case);
 # otherwise the bit rides along with input edges at no cost.
 _EVENTS = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 _HUP_EVENTS = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 _INPUT_EVENTS = select.EPOLLIN | _HUP_EVENTS
+# A queued response is sent on EPOLLOUT, and tried on an error or hang-up so
+# that a client gone away is noticed (the send fails) without waiting for
+# the rate check.
+_OUT_EVENTS = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
 _RECV_SIZE = 65536
 _LINGER_SECONDS = 2.0
 # Seconds a just-accepted connection may take to send its first request
@@ -726,7 +729,7 @@ class Worker:
                     if conn.handshaking:
                         self._handshake(conn)
                         continue
-                    if conn.outbox is not None and mask & _EPOLLOUT and conn.outbox.items:
+                    if conn.outbox is not None and mask & _OUT_EVENTS and conn.outbox.items:
                         self._drain(conn)
                     if mask & _INPUT_EVENTS:
                         if mask & _HUP_EVENTS:
