@@ -84,6 +84,15 @@ def _path(value: str) -> str | None:
     return text or None
 
 
+def _probe_path(value: str) -> str | None:
+    text = value.strip()
+    if text.lower() in ("", "off", "none"):
+        return None
+    if not text.startswith("/") or "?" in text or " " in text:
+        raise ValueError("give a path such as /healthz (starting with '/', no query), or off")
+    return text
+
+
 def _file_mode(value: str) -> int | None:
     text = value.strip()
     if text.lower() in ("", "off", "none"):
@@ -189,6 +198,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("graceful_timeout", _seconds, 30.0, "Seconds in-flight requests may take to finish after SIGTERM or SIGINT.", "SECONDS"),
     Setting("certfile", _path, None, "Serve HTTPS: the PEM file with the server's certificate chain (and its key, unless --keyfile is given).", "FILE"),
     Setting("keyfile", _path, None, "The PEM file with the private key of --certfile.", "FILE"),
+    Setting("health_path", _probe_path, None, "Answer GET or HEAD of this path (e.g. /healthz) with 200 'ok' from the server itself, without the app (liveness); off: none.", "PATH"),
+    Setting("ready_path", _probe_path, None, "Answer GET or HEAD of this path (e.g. /readyz) with 200 'ready' once the app is loaded, 503 'draining' while the server stops (readiness), without the app; off: none.", "PATH"),
     Setting("unix_socket_mode", _file_mode, None, "Permission bits (octal, e.g. 660) of a unix socket's file; off keeps the umask's.", "MODE"),
     Setting("backlog", _positive_int, 2048, "Length of the listen queue of each socket.", "N"),
     Setting("workers", _workers, 1, "Worker processes under a master (see docs/server.md, Processes); 'auto' is the number of usable cores; 1 serves in one process.", "N|auto", short="-w"),

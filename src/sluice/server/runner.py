@@ -108,6 +108,8 @@ def build_worker(
         max_requests=max_requests,
         on_tick=on_tick,
         ssl_context=context,
+        health_path=config.health_path,
+        ready_path=config.ready_path,
         request_timeout=config.timeout,
         recycle_stuck=recycle_stuck,
         on_retire=on_retire,

@@ -110,6 +110,7 @@ from sluice.server.protocol import Limits
 from sluice.server.protocol import Request
 from sluice.server.protocol.connection import Connection
 from sluice.server.protocol.writer import format_error
+from sluice.server.protocol.writer import format_head
 from sluice.server.response import Exchange
 from sluice.server.response import clock
 from sluice.server.wsgi import ServerInfo
@@ -599,6 +600,9 @@ class Worker:
             (the loop does each handshake, bounded by the header timeout).
         on_retire: called (on a pool thread) when ``max_requests`` is
             reached, just before the graceful stop begins.
+        health_path: a path the worker answers itself, 200 ``ok`` (liveness).
+        ready_path: a path the worker answers itself, 200 ``ready``, or 503
+            ``draining`` once a graceful stop began (readiness).
     """
 
     def __init__(
@@ -617,6 +621,8 @@ class Worker:
         recycle_stuck: bool = False,
         ssl_context: SSLContext | None = None,
         on_retire: Callable[[], None] | None = None,
+        health_path: str | None = None,
+        ready_path: str | None = None,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -641,6 +647,12 @@ class Worker:
         self.max_requests = max_requests
         self.on_tick = on_tick
         self.on_retire = on_retire
+        #: Probe paths the worker answers without the app: path -> is readiness.
+        self._probes: dict[str, bool] = {}
+        if health_path:
+            self._probes[health_path] = False
+        if ready_path:
+            self._probes[ready_path] = True
         self._served = itertools.count(1)  # next() is atomic under the GIL
         self.conns: dict[int, _Conn] = {}
         self._queue: queue.SimpleQueue[tuple[_Conn, bool] | None] = queue.SimpleQueue()
@@ -779,8 +791,18 @@ class Worker:
         self.listeners.clear()
 
     def _close_idle(self) -> None:
+        """During a graceful stop: close idle connections once nothing is in flight.
+
+        While requests are still running (the drain), idle keep-alive
+        connections stay open until their keep-alive deadline: a request on
+        one is answered with ``Connection: close`` (a readiness probe with
+        503), not met by a close that its client would see as a failure.
+        """
+        conns = list(self.conns.values())
+        if any(c.busy or c.then or c.request is not None for c in conns):
+            return
         now = time.monotonic()
-        for conn in list(self.conns.values()):
+        for conn in conns:
             if not conn.busy and not conn.then and conn.request is None and conn.proto.is_idle:
                 # A connection accepted a moment ago has a request on its
                 # way: it gets a short grace to send it (and be answered,
@@ -1318,6 +1340,7 @@ class Worker:
         request = conn.request
         assert request is not None
         log_access = self.access_log_enabled
+        probes = self._probes
         conn.thread_id = threading.get_ident()
         conn.native_id = threading.get_native_id()
         while True:
@@ -1327,19 +1350,22 @@ class Worker:
             conn.out_started = conn.in_started = 0.0
             conn.out_sent = conn.in_received = 0
             try:
-                outcome = gateway.handle_request(
-                    self.app,
-                    proto,
-                    request,
-                    conn,
-                    self.info,
-                    conn.local,
-                    conn.peer,
-                    not self._stopping,
-                    body_done,
-                    b"".join(conn.body) if conn.body else b"",
-                    conn.spool,
-                )
+                if probes and request.path in probes:
+                    outcome = self._answer_probe(conn, request, probes[request.path], body_done)
+                else:
+                    outcome = gateway.handle_request(
+                        self.app,
+                        proto,
+                        request,
+                        conn,
+                        self.info,
+                        conn.local,
+                        conn.peer,
+                        not self._stopping,
+                        body_done,
+                        b"".join(conn.body) if conn.body else b"",
+                        conn.spool,
+                    )
                 # The request is done: the loop no longer gives it up. PERF:
                 # no lock here. The loop marks ``overdue`` before it reads
                 # ``served_since``, this thread clears ``served_since`` before
@@ -1405,6 +1431,35 @@ class Worker:
                 except OSError:
                     pass
                 return
+
+    def _answer_probe(self, conn: _Conn, request: Request, readiness: bool, body_done: bool) -> gateway.Outcome:
+        """Answer a health or readiness probe without the app (pool thread side).
+
+        GET and HEAD only (405 otherwise). Readiness is 503 ``draining`` from
+        the moment a graceful stop begins, with ``Connection: close``. A body
+        sent with the probe that the loop has not received whole is not
+        read: the connection closes after the answer.
+        """
+        if request.method not in ("GET", "HEAD"):
+            status, body, extra = "405 Method Not Allowed", b"use GET or HEAD\n", "Allow: GET, HEAD\r\n"
+        elif readiness and self._stopping:
+            status, body, extra = "503 Service Unavailable", b"draining\n", ""
+        else:
+            status, body, extra = "200 OK", b"ready\n" if readiness else b"ok\n", ""
+        keep_alive = request.keep_alive and not self._stopping and body_done
+        lines = [
+            extra,
+            f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\nCache-Control: no-store\r\n",
+            clock.stamp(self.info.server_header),
+        ]
+        if not keep_alive:
+            lines.append("Connection: close\r\n")
+        elif request.http_version == "1.0":
+            lines.append("Connection: keep-alive\r\n")
+        head = format_head(status, [], "".join(lines))
+        sent = 0 if request.method == "HEAD" else len(body)
+        conn.send(head + body if sent else head)
+        return gateway.Outcome(keep_alive, int(status[:3]), sent, body_done)
 
     def _next_request(self, conn: _Conn) -> Request | None:
         """Return the next request already received, else give the connection back.

@@ -1,0 +1,98 @@
+"""Health and readiness probes (--health-path, --ready-path), answered by the server without the app."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sluice.server.listeners import bind
+from sluice.server.worker import Worker
+from tests.apps import deadline_app
+from tests.client import RawClient
+from tests.client import get
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def probed() -> Iterator[Callable[..., tuple[Worker, int, threading.Thread]]]:
+    started: list[tuple[Worker, threading.Thread]] = []
+
+    def factory(**kwargs: Any) -> tuple[Worker, int, threading.Thread]:
+        sock = bind("127.0.0.1:0", 64)
+        worker = Worker(deadline_app.app, [sock], threads=2, health_path="/healthz", ready_path="/readyz", **kwargs)
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        started.append((worker, thread))
+        return worker, sock.getsockname()[1], thread
+
+    yield factory
+    for worker, thread in started:
+        worker.stop()
+        thread.join(10)
+
+
+def test_probes_are_answered_by_the_server_not_the_app(live_server: Callable[..., LiveServer]) -> None:
+    # The app answers "hello" for every other path: "ok" and "ready" come from the server.
+    server = live_server("tests.apps.deadline_app:app", "--health-path", "/healthz", "--ready-path", "/readyz")
+    with RawClient(server.host, server.port) as c:
+        health = c.request(get("/healthz"))
+        ready = c.request(get("/readyz"))
+        other = c.request(get("/healthz/x"))
+        head = c.request(b"HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n", head_request=True)
+        query = c.request(get("/readyz?verbose=1"))
+    assert (health.status, health.body) == (200, b"ok\n")
+    assert (ready.status, ready.body) == (200, b"ready\n")
+    assert health.header("Cache-Control") == "no-store"
+    assert health.header("Content-Type") == "text/plain; charset=utf-8"
+    assert other.body == b"hello"  # only the exact path is a probe
+    assert head.status == 200 and head.body == b"" and head.header("Content-Length") == "3"
+    assert query.body == b"ready\n"  # the query does not matter
+
+
+def test_a_probe_with_another_method_is_405(probed: Callable[..., Any]) -> None:
+    worker, port, _ = probed()
+    with RawClient("127.0.0.1", port) as c:
+        response = c.request(b"POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi")
+        assert response.status == 405
+        assert response.header("Allow") == "GET, HEAD"
+        # The body was received whole by the loop: the connection stays.
+        assert c.request(get("/healthz")).body == b"ok\n"
+
+
+def test_readiness_is_503_while_the_server_drains(probed: Callable[..., Any]) -> None:
+    worker, port, thread = probed()
+    with RawClient("127.0.0.1", port, timeout=5) as slow, RawClient("127.0.0.1", port, timeout=5) as prober:
+        slow.send(get("/sleep?1.5"))  # in flight when the stop begins
+        time.sleep(0.2)
+        assert prober.request(get("/readyz")).body == b"ready\n"
+        worker.stop()
+        time.sleep(0.3)
+        # The drain lasts while the slow request runs: the kept-alive
+        # connection is still open, and its probe says so.
+        response = prober.request(get("/readyz"))
+        assert response.status == 503 and response.body == b"draining\n"
+        assert response.header("Connection") == "close"
+        assert slow.read_response().body == b"late"  # the in-flight request finished
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_probe_paths_are_checked_at_startup(live_server: Callable[..., LiveServer]) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "sluice", "serve", "tests.apps.deadline_app:app", "--bind", "127.0.0.1:0", "--health-path", "healthz"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert out.returncode != 0
+    assert "give a path such as /healthz" in out.stderr
