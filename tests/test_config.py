@@ -62,6 +62,15 @@ def test_access_log_off_values() -> None:
         assert resolve({"access_log": text}, defaults={"access_log": "-"}).access_log is None
 
 
+def test_access_log_format_and_probe_paths_are_checked() -> None:
+    assert resolve({"access_log_format": "JSON"}).access_log_format == "json"
+    with pytest.raises(ConfigError, match="must be combined or json"):
+        resolve({"access_log_format": "xml"})
+    assert resolve({"health_path": "/healthz", "ready_path": "off"}).health_path == "/healthz"
+    with pytest.raises(ConfigError, match="starting with '/'"):
+        resolve({"ready_path": "readyz"})
+
+
 def test_docs_settings_table_is_current() -> None:
     doc = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
     assert markdown_table() in doc.read_text(), "run: python -m sluice.config > docs/settings.md section"

@@ -110,6 +110,13 @@ def _log_level(value: str) -> str:
     return level
 
 
+def _access_log_format(value: str) -> str:
+    text = value.strip().lower()
+    if text not in ("combined", "json"):
+        raise ValueError("must be combined or json")
+    return text
+
+
 def _access_log(value: str) -> str | None:
     text = value.strip()
     return None if text.lower() in ("", "off", "none") else text
@@ -179,7 +186,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("bind", str, ["127.0.0.1:8000"], "Address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeat for several.", "ADDRESS", multiple=True, short="-b"),
     Setting("threads", _positive_int, 8, "Threads that run the app; idle keep-alive connections use none.", "N", short="-t"),
-    Setting("access_log", _access_log, None, "Write an access log line (combined format) per response to PATH, or '-' for stderr; 'off' disables. `sluice serve` writes to stderr ('-') unless told otherwise; sluice.serve() logs nothing by default.", "PATH"),
+    Setting("access_log", _access_log, None, "Write an access log line per response to PATH, or '-' for stderr; 'off' disables. `sluice serve` writes to stderr ('-') unless told otherwise; sluice.serve() logs nothing by default.", "PATH"),
+    Setting("access_log_format", _access_log_format, "combined", "The access log's lines: combined (Apache's, plus the duration) or json (one JSON object per line, every field escaped).", "FORMAT"),
     Setting("log_level", _log_level, "info", "Error log level: debug, info, warning, error or critical.", "LEVEL"),
     Setting("root_path", _root_path, "", "SCRIPT_NAME the app is mounted at behind a proxy, e.g. /app.", "PATH"),
     Setting("max_body_size", _size, 100 * 1024**2, "Largest request body in bytes (suffix k, m, g); larger ones get 413.", "BYTES"),

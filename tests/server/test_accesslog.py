@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -316,3 +317,34 @@ def test_serve_hostile_fields_cannot_forge_or_split_lines(tmp_path: Path) -> Non
     assert match.group(2) == '/a\\"b\\\\c'
     assert match.group(5) == 'http://e/\\"\\x09q\\\\'
     assert match.group(6) == 'x\\" 200 1 \\"-\\" \\"forged\\\\\\" \\x09\\xFF\\xFE'
+
+
+def test_serve_json_lines_parse_and_hold_exactly_what_the_client_sent(tmp_path: Path) -> None:
+    log = tmp_path / "access.jsonl"
+    server = start_server(
+        "tests.apps.factories:create_app()", "--access-log", str(log), "--access-log-format", "json"
+    )
+    hostile_ua = b'x" 200 1 "-" "forged\\" \t\xff\xfe'
+    hostile_ref = b'http://e/"\tq\\'
+    try:
+        raw = (
+            b'GET /a"b\\c HTTP/1.1\r\nHost: a\r\nUser-Agent: ' + hostile_ua
+            + b"\r\nReferer: " + hostile_ref + b"\r\nConnection: close\r\n\r\n"
+        )
+        assert _request(server.port, raw).startswith(b"HTTP/1.1 200 ")
+        assert _request(server.port, b"HEAD /x HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+    finally:
+        server.stop()
+    data = log.read_bytes()
+    assert data.isascii()  # everything past ASCII is \u-escaped
+    lines = data.decode().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["method"] == "GET" and first["target"] == '/a"b\\c' and first["protocol"] == "HTTP/1.1"
+    assert first["user_agent"] == hostile_ua.decode("latin-1")
+    assert first["referer"] == hostile_ref.decode("latin-1")
+    assert first["status"] == 200 and first["bytes"] > 0
+    assert first["remote_addr"] == "127.0.0.1"
+    assert first["time"].endswith("Z") and first["duration_s"] >= 0
+    assert second["referer"] is None and second["user_agent"] is None
+    assert second["method"] == "HEAD" and second["bytes"] == 0 and second["protocol"] == "HTTP/1.0"

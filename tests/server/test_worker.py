@@ -410,7 +410,7 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
             if through_logging:
                 logger.addFilter(lambda record: True)
             assert (accesslog.own_handler() is None) is through_logging
-            Worker._log_access(None, conn, request, outcome, 0.25)  # type: ignore[arg-type]
+            Worker._log_access(SimpleNamespace(_json_log=False), conn, request, outcome, 0.25)  # type: ignore[arg-type]
             for handler in logger.handlers:
                 handler.flush()
             lines.append(log.read_bytes())

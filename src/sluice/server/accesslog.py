@@ -26,12 +26,19 @@ formatter) makes it go through ``logging`` as usual, with the same bytes.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import threading
 import time
 import weakref
+from datetime import datetime
+from datetime import timezone
+from typing import TYPE_CHECKING
 from typing import TextIO
+
+if TYPE_CHECKING:
+    from sluice.server.protocol import Request
 
 #: Seconds a line may wait before the writer thread writes it.
 FLUSH_INTERVAL = 0.2
@@ -44,6 +51,40 @@ MAX_PENDING = 16384
 COMBINED = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f'
 
 access_log = logging.getLogger("sluice.access")
+
+
+def json_line(
+    peer: tuple[str, int] | None, request: Request, status: int, bytes_sent: int, duration: float
+) -> str:
+    """One access-log line as a JSON object (``--access-log-format json``).
+
+    ``json.dumps`` escapes every field: quotes, backslashes, CR, LF and
+    other control characters, and (``ensure_ascii``) every character past
+    ASCII, so a client cannot break or forge a line. Header values are the
+    bytes as sent, decoded as latin-1 (a byte 0xff is ``\\u00ff``).
+    Missing headers are null.
+    """
+    referer = user_agent = None
+    for name, value in request.headers:
+        if name == "referer":
+            referer = value
+        elif name == "user-agent":
+            user_agent = value
+    return json.dumps(
+        {
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "remote_addr": peer[0] if peer else None,
+            "method": request.method,
+            "target": request.target,
+            "protocol": f"HTTP/{request.http_version}",
+            "status": status,
+            "bytes": bytes_sent,
+            "referer": referer,
+            "user_agent": user_agent,
+            "duration_s": round(duration, 6),
+        },
+        separators=(",", ":"),
+    )
 
 _handlers: weakref.WeakSet[LineHandler] = weakref.WeakSet()
 

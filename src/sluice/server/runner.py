@@ -105,6 +105,7 @@ def build_worker(
         timeouts=timeouts,
         info=ServerInfo(script_name=config.root_path, url_scheme="https" if context is not None else "http"),
         access_log_enabled=config.access_log is not None,
+        access_log_format=config.access_log_format,
         max_requests=max_requests,
         on_tick=on_tick,
         ssl_context=context,

@@ -95,6 +95,7 @@ from sluice.server import gateway
 from sluice.server.accesslog import COMBINED
 from sluice.server.accesslog import access_log
 from sluice.server.accesslog import escape
+from sluice.server.accesslog import json_line
 from sluice.server.accesslog import own_handler
 from sluice.server.accesslog import stamp
 from sluice.server.listeners import close_listener
@@ -603,6 +604,7 @@ class Worker:
         health_path: a path the worker answers itself, 200 ``ok`` (liveness).
         ready_path: a path the worker answers itself, 200 ``ready``, or 503
             ``draining`` once a graceful stop began (readiness).
+        access_log_format: ``combined`` or ``json`` (one object per line).
     """
 
     def __init__(
@@ -623,6 +625,7 @@ class Worker:
         on_retire: Callable[[], None] | None = None,
         health_path: str | None = None,
         ready_path: str | None = None,
+        access_log_format: str = "combined",
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -644,6 +647,7 @@ class Worker:
             info = self.info
             self.info = ServerInfo(info.script_name, info.multiprocess, info.server_header, "https", info.errors)
         self.access_log_enabled = access_log_enabled
+        self._json_log = access_log_format == "json"
         self.max_requests = max_requests
         self.on_tick = on_tick
         self.on_retire = on_retire
@@ -1498,6 +1502,14 @@ class Worker:
             proto.receive_data(data)
 
     def _log_access(self, conn: _Conn, request: Request, outcome: gateway.Outcome, duration: float) -> None:
+        if self._json_log:
+            line = json_line(conn.peer, request, outcome.status, outcome.bytes_sent, duration)
+            handler = own_handler()
+            if handler is None:
+                access_log.info("%s", line)
+            else:
+                handler.add(line + "\n")
+            return
         referer = user_agent = "-"
         for name, value in request.headers:
             if name == "referer":
