@@ -108,6 +108,11 @@ def _sluice_argv(port: int, threads: int, target: str) -> list[str]:
             "--bind", f"{HOST}:{port}", "--access-log", "off", "--log-level", "warning"]
 
 
+def _sluice_defaults_argv(port: int, threads: int, target: str) -> list[str]:
+    """Command line for `sluice serve` with its defaults: the access log on, to stderr (the run's log file)."""
+    return [sys.executable, "-m", "sluice", "serve", target, "--bind", f"{HOST}:{port}"]
+
+
 def _gunicorn_sync_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for gunicorn with one sync worker."""
     return [sys.executable, "-m", "gunicorn", "--workers", "1",
@@ -213,6 +218,8 @@ def server_specs(threads: int) -> list[ServerSpec]:
     return [
         ServerSpec("sluice", "sluice (1 worker, default 8 threads, access log off)",
                    _sluice_argv, "sluice"),
+        ServerSpec("sluice-log", "sluice serve defaults (access log on, to stderr)",
+                   _sluice_defaults_argv, "sluice"),
         ServerSpec("gunicorn-sync", "gunicorn sync (1 worker)",
                    _gunicorn_sync_argv, "gunicorn"),
         ServerSpec("gunicorn-gthread", f"gunicorn gthread (1 worker × {threads} threads)",
