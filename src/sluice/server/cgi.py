@@ -17,13 +17,13 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import IO
 from typing import Any
 from typing import TextIO
 
 from sluice.errors import LocalProtocolError
+from sluice.server.input import LineReader
 from sluice.server.wsgi import ExcInfo
 from sluice.server.wsgi import FileWrapper
 from sluice.server.wsgi import WSGIApp
@@ -188,7 +188,7 @@ def _make_environ(cgi_environ: Mapping[str, str], stdin: IO[bytes], stderr: Text
     return environ
 
 
-class _LimitedInput:
+class _LimitedInput(LineReader):
     """``wsgi.input``: the first ``length`` bytes of ``stream``, never more.
 
     Args:
@@ -232,23 +232,6 @@ class _LimitedInput:
             return b""
         return self._took(self._stream.readline(limit), limit)
 
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        """Read lines until the end, or until about ``hint`` bytes were read."""
-        lines = []
-        total = 0
-        for line in self:
-            lines.append(line)
-            total += len(line)
-            if 0 < hint <= total:
-                break
-        return lines
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
 
 
 def _format_head(status: str, headers: list[tuple[str, str]]) -> tuple[bytes, int | None]:

@@ -23,7 +23,33 @@ if TYPE_CHECKING:
     from sluice.server.response import Transport
 
 
-class InputStream:
+class LineReader:
+    """``readlines`` and iteration by line for a ``wsgi.input`` that has ``readline``."""
+
+    __slots__ = ()
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line (up to and including ``\\n``), at most ``size`` bytes."""
+        raise NotImplementedError
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """Read lines until the end, or until about ``hint`` bytes were read."""
+        lines: list[bytes] = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+class InputStream(LineReader):
     """``wsgi.input``: the request body, de-chunked, never read past its end.
 
     Reading pulls body bytes from the protocol connection, asking the
@@ -122,26 +148,6 @@ class InputStream:
         self.bytes_read += len(data)
         return data
 
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        """Read lines until the end, or until about ``hint`` bytes were read."""
-        lines: list[bytes] = []
-        total = 0
-        while True:
-            line = self.readline()
-            if not line:
-                return lines
-            lines.append(line)
-            total += len(line)
-            if 0 < hint <= total:
-                return lines
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
-
     def drain(self, limit: int) -> bool:
         """Discard the unread body up to ``limit`` bytes; True if it ended."""
         self._buf.clear()
@@ -154,7 +160,7 @@ class InputStream:
         return False
 
 
-class SpooledInput:
+class SpooledInput(LineReader):
     """``wsgi.input`` for a body the loop received whole into a temporary file.
 
     Args:
@@ -182,19 +188,6 @@ class SpooledInput:
         data = self._file.readline(-1 if size is None else size)
         self.bytes_read += len(data)
         return data
-
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        """Read lines until the end, or until about ``hint`` bytes were read."""
-        lines = self._file.readlines(hint)
-        self.bytes_read += sum(len(line) for line in lines)
-        return lines
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
 
     def drain(self, limit: int) -> bool:
         """The body is complete: nothing to drain."""
