@@ -20,6 +20,8 @@ from typing import Any
 from sluice.errors import ConfigError
 
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# What turns an optional setting (a file, a path, a mode) off.
+_OFF = ("", "off", "none")
 
 
 def _positive_int(value: str) -> int:
@@ -86,7 +88,7 @@ def _path(value: str) -> str | None:
 
 def _probe_path(value: str) -> str | None:
     text = value.strip()
-    if text.lower() in ("", "off", "none"):
+    if text.lower() in _OFF:
         return None
     if not text.startswith("/") or "?" in text or " " in text:
         raise ValueError("give a path such as /healthz (starting with '/', no query), or off")
@@ -95,7 +97,7 @@ def _probe_path(value: str) -> str | None:
 
 def _file_mode(value: str) -> int | None:
     text = value.strip()
-    if text.lower() in ("", "off", "none"):
+    if text.lower() in _OFF:
         return None
     number = int(text, 8)
     if not 0 <= number <= 0o777:
@@ -119,7 +121,7 @@ def _access_log_format(value: str) -> str:
 
 def _access_log(value: str) -> str | None:
     text = value.strip()
-    return None if text.lower() in ("", "off", "none") else text
+    return None if text.lower() in _OFF else text
 
 
 def _root_path(value: str) -> str:

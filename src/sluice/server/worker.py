@@ -421,7 +421,7 @@ class _Conn:
             OSError: the connection can no longer send.
         """
         if self.broken is not None:
-            raise OSError(self.broken.errno, f"the connection failed: {self.broken}")
+            raise self._broken_error()
         outbox = self.outbox
         if outbox is None:
             buffers = self.buffers
@@ -479,7 +479,20 @@ class _Conn:
         while outbox.full and self.broken is None:
             room.wait(1.0)
         if self.broken is not None:
-            raise OSError(self.broken.errno, f"the connection failed: {self.broken}")
+            raise self._broken_error()
+
+    def _broken_error(self) -> OSError:
+        """The error a send on a broken connection raises (``broken`` is set)."""
+        assert self.broken is not None
+        return OSError(self.broken.errno, f"the connection failed: {self.broken}")
+
+    def drop_body(self) -> None:
+        """Forget the request body the loop received (its temporary file is closed)."""
+        self.body = []
+        self.body_size = 0
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
     def send_deadline(self) -> float:
         """When a client with queued response bytes falls below the minimum rate (loop side).
@@ -1295,9 +1308,7 @@ class Worker:
             # the thread closing its stand-in descriptor.
             self._stuck.pop(conn, None)
             conn.sock.close()
-            if conn.spool is not None:
-                conn.spool.close()
-                conn.spool = None
+            conn.drop_body()
             return
         if self.conns.pop(conn.fd, None) is None:
             return
@@ -1314,9 +1325,8 @@ class Worker:
             conn.sock.close()
         except OSError:
             pass
-        if conn.spool is not None:
-            conn.spool.close()
-            conn.spool = None
+        if conn.body_size:
+            conn.drop_body()
 
     # -- thread-side ---------------------------------------------------------
 
@@ -1400,11 +1410,7 @@ class Worker:
                     self.on_retire()
                 self.stop()
             if conn.body_size:
-                conn.body = []
-                conn.body_size = 0
-                if conn.spool is not None:
-                    conn.spool.close()
-                    conn.spool = None
+                conn.drop_body()
             conn.request = None
             if not outcome.keep_alive or self._stopping:
                 clean = outcome.body_complete and not proto.has_buffered_data
