@@ -256,6 +256,16 @@ _LINE = re.compile(
 )
 
 
+# What the parser lets through: quotes, backslashes, HTAB and obs-text
+# (RFC 9110 §5.5); CR, LF, NUL and other controls are a 400 already.
+_HOSTILE_UA = b'x" 200 1 "-" "forged\\" \t\xff\xfe'
+_HOSTILE_REF = b'http://e/"\tq\\'
+_HOSTILE_REQUEST = (
+    b'GET /a"b\\c HTTP/1.1\r\nHost: a\r\nUser-Agent: ' + _HOSTILE_UA
+    + b"\r\nReferer: " + _HOSTILE_REF + b"\r\nConnection: close\r\n\r\n"
+)
+
+
 def _request(port: int, raw: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(raw)
@@ -295,16 +305,8 @@ def test_serve_writes_a_line_soon_after_the_response(tmp_path: Path) -> None:
 def test_serve_hostile_fields_cannot_forge_or_split_lines(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     server = start_server("tests.apps.factories:create_app()", "--access-log", str(log))
-    # What the parser lets through: quotes, backslashes, HTAB and obs-text
-    # (RFC 9110 §5.5); CR, LF, NUL and other controls are a 400 already.
-    hostile_ua = b'x" 200 1 "-" "forged\\" \t\xff\xfe'
-    hostile_ref = b'http://e/"\tq\\'
     try:
-        raw = (
-            b'GET /a"b\\c HTTP/1.1\r\nHost: a\r\nUser-Agent: ' + hostile_ua
-            + b"\r\nReferer: " + hostile_ref + b"\r\nConnection: close\r\n\r\n"
-        )
-        reply = _request(server.port, raw)
+        reply = _request(server.port, _HOSTILE_REQUEST)
         assert reply.startswith(b"HTTP/1.1 200 ")
     finally:
         server.stop()
@@ -324,14 +326,8 @@ def test_serve_json_lines_parse_and_hold_exactly_what_the_client_sent(tmp_path: 
     server = start_server(
         "tests.apps.factories:create_app()", "--access-log", str(log), "--access-log-format", "json"
     )
-    hostile_ua = b'x" 200 1 "-" "forged\\" \t\xff\xfe'
-    hostile_ref = b'http://e/"\tq\\'
     try:
-        raw = (
-            b'GET /a"b\\c HTTP/1.1\r\nHost: a\r\nUser-Agent: ' + hostile_ua
-            + b"\r\nReferer: " + hostile_ref + b"\r\nConnection: close\r\n\r\n"
-        )
-        assert _request(server.port, raw).startswith(b"HTTP/1.1 200 ")
+        assert _request(server.port, _HOSTILE_REQUEST).startswith(b"HTTP/1.1 200 ")
         assert _request(server.port, b"HEAD /x HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 200 ")
     finally:
         server.stop()
@@ -341,8 +337,8 @@ def test_serve_json_lines_parse_and_hold_exactly_what_the_client_sent(tmp_path: 
     assert len(lines) == 2
     first, second = (json.loads(line) for line in lines)
     assert first["method"] == "GET" and first["target"] == '/a"b\\c' and first["protocol"] == "HTTP/1.1"
-    assert first["user_agent"] == hostile_ua.decode("latin-1")
-    assert first["referer"] == hostile_ref.decode("latin-1")
+    assert first["user_agent"] == _HOSTILE_UA.decode("latin-1")
+    assert first["referer"] == _HOSTILE_REF.decode("latin-1")
     assert first["status"] == 200 and first["bytes"] > 0
     assert first["remote_addr"] == "127.0.0.1"
     assert first["time"].endswith("Z") and first["duration_s"] >= 0

@@ -5,40 +5,29 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sluice import App
 from sluice import DeadlineExceeded
-from sluice.server.listeners import bind
 from sluice.server.worker import Worker
 from tests.apps import deadline_app
 from tests.client import RawClient
 from tests.client import get
+from tests.conftest import InProcess
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., tuple[Worker, int, threading.Thread]]]:
-    started: list[tuple[Worker, threading.Thread]] = []
-
-    def factory(app: Any = deadline_app.app, threads: int = 2, **kwargs: Any) -> tuple[Worker, int, threading.Thread]:
-        sock = bind("127.0.0.1:0", 64)
+def serve(in_process_worker: Callable[..., InProcess]) -> Callable[..., InProcess]:
+    def factory(app: Any = deadline_app.app, threads: int = 2, **kwargs: Any) -> InProcess:
         kwargs.setdefault("request_timeout", 1.0)
-        worker = Worker(app, [sock], threads=threads, **kwargs)
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
-        started.append((worker, thread))
-        return worker, sock.getsockname()[1], thread
+        return in_process_worker(app, threads=threads, **kwargs)
 
-    yield factory
-    for worker, thread in started:
-        worker.stop()
-        thread.join(10)
+    return factory
 
 
 def test_a_request_blocked_past_the_timeout_gets_a_504_and_its_stack_is_logged(

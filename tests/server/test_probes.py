@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sluice.server.listeners import bind
-from sluice.server.worker import Worker
 from tests.apps import deadline_app
 from tests.client import RawClient
 from tests.client import get
+from tests.conftest import InProcess
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
-def probed() -> Iterator[Callable[..., tuple[Worker, int, threading.Thread]]]:
-    started: list[tuple[Worker, threading.Thread]] = []
+def probed(in_process_worker: Callable[..., InProcess]) -> Callable[..., InProcess]:
+    def factory(**kwargs: Any) -> InProcess:
+        return in_process_worker(deadline_app.app, threads=2, health_path="/healthz", ready_path="/readyz", **kwargs)
 
-    def factory(**kwargs: Any) -> tuple[Worker, int, threading.Thread]:
-        sock = bind("127.0.0.1:0", 64)
-        worker = Worker(deadline_app.app, [sock], threads=2, health_path="/healthz", ready_path="/readyz", **kwargs)
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
-        started.append((worker, thread))
-        return worker, sock.getsockname()[1], thread
-
-    yield factory
-    for worker, thread in started:
-        worker.stop()
-        thread.join(10)
+    return factory
 
 
 def test_probes_are_answered_by_the_server_not_the_app(live_server: Callable[..., LiveServer]) -> None:

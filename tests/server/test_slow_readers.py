@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from sluice.server.listeners import bind
 from sluice.server.worker import Buffers
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
@@ -28,6 +27,7 @@ from sluice.server.wsgi import FileWrapper
 from tests.client import RawClient
 from tests.client import RawResponse
 from tests.client import get
+from tests.conftest import InProcess
 
 pytestmark = pytest.mark.live
 
@@ -106,24 +106,15 @@ class Served:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+def serve(tmp_path: Path, in_process_worker: Callable[..., InProcess]) -> Callable[..., Served]:
     file_path = tmp_path / "big.bin"
     file_path.write_bytes(body_of(BIG))
-    started: list[Served] = []
 
     def factory(threads: int = 1, timeouts: Timeouts | None = None, buffers: Buffers | None = None) -> Served:
-        sock = bind("127.0.0.1:0", 128)
-        worker = Worker(make_app(file_path), [sock], threads=threads, timeouts=timeouts, buffers=buffers)
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
-        served = Served(worker, sock.getsockname()[1], thread)
-        started.append(served)
-        return served
+        worker, port, thread = in_process_worker(make_app(file_path), threads=threads, timeouts=timeouts, buffers=buffers)
+        return Served(worker, port, thread)
 
-    yield factory
-    for served in started:
-        served.worker.stop()
-        served.thread.join(10)
+    return factory
 
 
 def slow_reader(port: int, request: bytes, timeout: float = 10.0) -> RawClient:

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sluice import App
 from sluice import request
-from sluice.server.listeners import bind
 from sluice.server.worker import Buffers
 from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
 from tests.client import RawClient
 from tests.client import get
+from tests.conftest import InProcess
 from tests.server.test_slow_readers import spool_files
 
 pytestmark = pytest.mark.live
@@ -64,21 +62,12 @@ def sluice_app(**config: Any) -> App:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., tuple[Worker, int]]]:
-    started: list[tuple[Worker, threading.Thread]] = []
-
+def serve(in_process_worker: Callable[..., InProcess]) -> Callable[..., tuple[Worker, int]]:
     def factory(app: Any = upload_app, threads: int = 1, **kwargs: Any) -> tuple[Worker, int]:
-        sock = bind("127.0.0.1:0", 128)
-        worker = Worker(app, [sock], threads=threads, **kwargs)
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
-        started.append((worker, thread))
-        return worker, sock.getsockname()[1]
+        worker, port, _ = in_process_worker(app, threads=threads, **kwargs)
+        return worker, port
 
-    yield factory
-    for worker, thread in started:
-        worker.stop()
-        thread.join(10)
+    return factory
 
 
 def post_head(path: str, length: int) -> bytes:

@@ -8,7 +8,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from sluice.server.worker import Worker
 from sluice.server.wsgi import FileWrapper
 from tests.client import RawClient
 from tests.client import get
+from tests.conftest import InProcess
 from tests.live import LiveServer
 from tests.server.test_slow_readers import BIG
 from tests.server.test_slow_readers import body_of
@@ -81,28 +81,20 @@ def make_app(file_path: Path) -> Callable[..., Any]:
 
 @pytest.fixture
 def tls_worker(
-    cert_files: tuple[Path, Path, Path], tmp_path: Path
-) -> Iterator[Callable[..., tuple[Worker, int, ssl.SSLContext]]]:
+    cert_files: tuple[Path, Path, Path], tmp_path: Path, in_process_worker: Callable[..., InProcess]
+) -> Callable[..., tuple[Worker, int, ssl.SSLContext]]:
     chain, key, ca_file = cert_files
     file_path = tmp_path / "big.bin"
     file_path.write_bytes(body_of(BIG))
-    started: list[tuple[Worker, threading.Thread]] = []
 
     def factory(threads: int = 1, **kwargs: Any) -> tuple[Worker, int, ssl.SSLContext]:
         server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_context.load_cert_chain(chain, key)
-        sock = bind("127.0.0.1:0", 64)
-        worker = Worker(make_app(file_path), [sock], threads=threads, ssl_context=server_context, **kwargs)
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
-        started.append((worker, thread))
+        worker, port, _ = in_process_worker(make_app(file_path), threads=threads, ssl_context=server_context, **kwargs)
         client_context = ssl.create_default_context(cafile=str(ca_file))
-        return worker, sock.getsockname()[1], client_context
+        return worker, port, client_context
 
-    yield factory
-    for worker, thread in started:
-        worker.stop()
-        thread.join(10)
+    return factory
 
 
 def tls_client(port: int, context: ssl.SSLContext, rcvbuf: int = 0, timeout: float = 10.0) -> RawClient:
