@@ -1033,8 +1033,12 @@ class Worker:
             if conn.busy or conn.fd not in self.conns:
                 continue
             self._advance(conn)
-            if conn.fd in self.conns and not conn.busy and (conn.pending or conn.hup):
-                self._on_readable(conn)
+            self._read_noted(conn)
+
+    def _read_noted(self, conn: _Conn) -> None:
+        """Read the input noted while the connection was not the loop's, if the loop still has it (loop side)."""
+        if conn.fd in self.conns and not conn.busy and (conn.pending or conn.hup):
+            self._on_readable(conn)
 
     def _drain(self, conn: _Conn) -> None:
         """Send a connection's queued response bytes as its socket drains (loop side)."""
@@ -1072,8 +1076,7 @@ class Worker:
             # A pipelined request (or a part of one) came with the last.
             conn.head_started = now
             self._advance(conn)
-        if conn.fd in self.conns and not conn.busy and (conn.pending or conn.hup):
-            self._on_readable(conn)
+        self._read_noted(conn)
 
     def _overrun(self, conn: _Conn, now: float) -> None:
         """Give up on a request past ``request_timeout`` (loop side).
