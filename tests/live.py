@@ -81,12 +81,14 @@ def start_server(
     bind: Sequence[str] = ("127.0.0.1:0",),
     timeout: float = 15.0,
     wrapper: Sequence[str] = (),
+    command: str = "serve",
 ) -> LiveServer:
-    """Start ``python -m sluice serve TARGET --bind ... ARGS`` and wait for it to listen.
+    """Start ``python -m sluice COMMAND TARGET --bind ... ARGS`` and wait for it to listen.
 
-    ``wrapper`` is a command prefix such as ``("prlimit", "--nofile=64")``.
+    ``wrapper`` is a command prefix such as ``("prlimit", "--nofile=64")``;
+    ``command`` is ``serve`` or ``run``.
     """
-    cmd = [*wrapper, sys.executable, "-m", "sluice", "serve", target]
+    cmd = [*wrapper, sys.executable, "-m", "sluice", command, target]
     for b in bind:
         cmd += ["--bind", b]
     cmd += list(args)

@@ -24,6 +24,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import TypeVar
@@ -550,11 +551,15 @@ def configure_access_log(config: Config) -> None:
 _CLI_DEFAULTS = {"access_log": "-"}
 
 
-def _settings_options(f: F) -> F:
+# `sluice run` differs from `serve` in its address only: loopback, port 5000.
+_RUN_DEFAULTS = {**_CLI_DEFAULTS, "bind": ["127.0.0.1:5000"]}
+
+
+def _settings_options(f: F, defaults: Mapping[str, Any] = _CLI_DEFAULTS) -> F:
     """Add one option per declared setting (values stay strings; ``resolve`` converts them)."""
     for setting in reversed(SETTINGS):
         flags = [setting.short, setting.flag] if setting.short else [setting.flag]
-        default = _CLI_DEFAULTS.get(setting.name, setting.default)
+        default = defaults.get(setting.name, setting.default)
         help_text = f"{setting.doc} [env {setting.env}; default {_show(default)}]"
         if setting.is_flag:
             f = click.option(*flags, setting.name, is_flag=True, flag_value="true", default=None, help=help_text)(f)
@@ -570,10 +575,14 @@ def _settings_options(f: F) -> F:
     return f
 
 
-def _resolve(settings: dict[str, Any]) -> Config:
+def _run_settings_options(f: F) -> F:
+    return _settings_options(f, _RUN_DEFAULTS)
+
+
+def _resolve(settings: dict[str, Any], defaults: Mapping[str, Any] = _CLI_DEFAULTS) -> Config:
     overrides = {name: value for name, value in settings.items() if value not in (None, ())}
     try:
-        return resolve(overrides, os.environ, defaults=_CLI_DEFAULTS)
+        return resolve(overrides, os.environ, defaults=defaults)
     except ConfigError as exc:
         raise _ConfigFailure(str(exc)) from None
 
@@ -632,6 +641,83 @@ def _supervise(info: ScriptInfo, config: Config) -> int:
     except BootError as exc:
         click.echo(str(exc), err=True)
         return EXIT_APP_LOAD
+
+
+@cli.command("run", short_help="Run the development server (reloader, debug page).")
+@click.argument("target", metavar="[MODULE:ATTR]", required=False)
+@click.option("--reload/--no-reload", default=True, help="Restart the app's worker when a file of the app changes. [default: reload]")
+@click.option(
+    "--reload-include",
+    "reload_include",
+    metavar="GLOB",
+    multiple=True,
+    help="Also reload when a file matching GLOB changes (relative to the app's directory; "
+    "'*.toml' matches in any folder, 'conf/**/*.ini' from the top); repeat for several.",
+)
+@click.option(
+    "--debug/--no-debug",
+    default=True,
+    help="Debug mode: the app's debug flag, and a traceback page for clients on this machine. [default: debug]",
+)
+@_run_settings_options
+@click.pass_obj
+def run_command(
+    info: ScriptInfo,
+    /,
+    target: str | None,
+    reload: bool,
+    reload_include: tuple[str, ...],
+    debug: bool,
+    **settings: Any,
+) -> None:
+    """Run the development server: `sluice serve` on 127.0.0.1:5000, reloading on change.
+
+    The same server as `serve` (parser, limits, keep-alive, files), under a
+    master that keeps the socket open: when a Python file below the app's
+    directory (or a --reload-include glob) changes, the worker is replaced
+    by one running the new code, and requests made meanwhile wait instead
+    of failing. Code that cannot be imported is shown as a 500 page naming
+    the file and line until it is fixed. In debug mode (the default) an
+    unhandled exception shows a traceback page to clients on this machine
+    (loopback) and a plain 500 to anyone else. For production use `serve`.
+    """
+    config = _resolve(settings, _RUN_DEFAULTS)
+    configure_logging(config)
+    if config.preload:
+        raise _ConfigFailure("--preload cannot be used with sluice run: the reloader imports the app in each new worker")
+    if target is not None:
+        info = ScriptInfo(target)
+    from sluice.server.devserver import DevSupervisor
+    from sluice.server.reloader import app_directory
+
+    root = app_directory(info.app_import_path or info._default_module())
+    configure_access_log(config)
+    if not info.has_app:
+        raise NoAppError("no app given: pass MODULE[:NAME] or --app, set SLUICE_APP, or run in a folder with wsgi.py or app.py")
+    _warn_if_public(config)
+    try:
+        supervisor = DevSupervisor(info.load_wsgi_app, config, root, reload_include, reload=reload, debug=debug)
+        status = supervisor.run()
+    except ValueError as exc:
+        raise _ConfigFailure(str(exc)) from None
+    except ConfigError as exc:
+        raise _ConfigFailure(str(exc)) from None
+    if status:
+        raise click.exceptions.Exit(status)
+
+
+def _warn_if_public(config: Config) -> None:
+    from sluice.server.debugpage import from_loopback
+
+    for spec in config.bind:
+        host = spec.rpartition(":")[0].strip("[]")
+        if spec.startswith("unix:") or from_loopback({"REMOTE_ADDR": host}) or host == "localhost":
+            continue
+        logging.getLogger("sluice.error").warning(
+            "sluice run is listening on %s, reachable from other machines: it is a development server "
+            "(tracebacks go to clients on this machine only); use sluice serve in production",
+            spec,
+        )
 
 
 @cli.command("config", short_help="Print the settings that 'serve' would use.")

@@ -143,6 +143,9 @@ class Supervisor:
         self._selector = selectors.DefaultSelector()
         self._sig_r = -1
         self._sig_w = -1
+        #: The master's own descriptors besides the signal pipe and the
+        #: workers' pipes; a forked worker closes them.
+        self.master_fds: list[int] = []
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -203,8 +206,10 @@ class Supervisor:
             for key, _ in self._selector.select(timeout=0.25):
                 if key.fd == self._sig_r:
                     self._read_signals()
-                else:
+                elif isinstance(key.data, WorkerProcess):
                     self._read_worker(key.data)
+                else:
+                    key.data()  # a reader a subclass registered (the dev server's watcher)
             self.handle_signals()
             self.reap_workers()
             now = time.monotonic()
@@ -398,6 +403,7 @@ class Supervisor:
                 return
             proc = self.workers.pop(pid, None)
             if proc is None:
+                self.on_other_exit(pid, status)
                 continue
             # What the worker wrote before it died (its error text); it cannot write more.
             while proc.pipe != -1 and self._read_worker(proc):
@@ -445,6 +451,9 @@ class Supervisor:
             "worker %d %s before it was ready; next start in %.1f s\n%s", proc.pid, how, self.backoff, error
         )
 
+    def on_other_exit(self, pid: int, status: int) -> None:
+        """A child that is not a worker exited (a subclass's helper process)."""
+
     def _retire(self, generation: int) -> None:
         for proc in list(self.workers.values()):
             if proc.generation == generation:
@@ -480,6 +489,17 @@ class Supervisor:
                     pass
             os._exit(status)
 
+    def load_in_worker(self) -> WSGIApp:
+        """Return the app this worker serves (loaded now unless preloaded), its start hooks run.
+
+        Raises:
+            BaseException: what loading or a start hook raised; the worker
+                reports it to the master and exits with status 3.
+        """
+        app = self.app if self.app is not None else self.load_app()
+        run_worker_hooks(app, "start")
+        return app
+
     def _serve_in_worker(self, pipe: int) -> int:
         master = os.getppid()
         signal.set_wakeup_fd(-1)
@@ -495,14 +515,13 @@ class Supervisor:
         for other in self.workers.values():
             if other.pipe != -1:
                 os.close(other.pipe)
+        for fd in self.master_fds:
+            os.close(fd)
         self._selector.close()
         # SIGABRT from the master (no heartbeat): every thread's stack to the error log.
         faulthandler.enable(file=sys.stderr, all_threads=True)
-        app = self.app
         try:
-            if app is None:
-                app = self.load_app()
-            run_worker_hooks(app, "start")
+            app = self.load_in_worker()
         except BaseException as exc:
             if isinstance(exc, BootError):
                 text = str(exc)
