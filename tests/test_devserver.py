@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -303,3 +304,42 @@ def test_run_is_the_same_server_files_and_keepalive(live_server: Callable[..., L
         assert response.read() == data
     finally:
         conn.close()
+
+
+def test_a_flask_app_runs_in_debug_mode_with_the_traceback_page(
+    live_server: Callable[..., LiveServer], project: Path
+) -> None:
+    pytest.importorskip("flask")
+    _write(
+        project / "app.py",
+        "from flask import Flask\napp = Flask(__name__)\n\n\n"
+        "@app.get('/')\ndef index():\n    return 'debug=%s' % app.debug\n\n\n"
+        "@app.get('/boom')\ndef boom():\n    raise ZeroDivisionError('flask view failed')\n",
+    )
+    server = _run(live_server, project)
+    assert _get(server)[1] == b"debug=True"
+    status, body, _ = _get(server, "/boom")
+    assert status == 500
+    assert b"ZeroDivisionError" in body and b"flask view failed" in body
+    assert f"{project / 'app.py'}, line 12, in boom".encode() in body
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+def test_stopping_run_stops_the_watcher_and_the_worker(
+    live_server: Callable[..., LiveServer], project: Path
+) -> None:
+    server = _run(live_server, project)
+    _get(server)
+    children = _children(server.proc.pid)
+    assert len(children) == 2  # the watcher and the worker
+    assert server.stop(signal.SIGINT) == 0
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
