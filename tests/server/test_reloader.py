@@ -96,6 +96,7 @@ def test_app_directory_is_found_without_importing(tmp_path: Path) -> None:
 
 def test_the_watcher_reports_each_change_and_stops_with_its_master(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("a = 1\n")
+    (tmp_path / "sub").mkdir()
     pid, pipe = start_watcher(ReloadFilter(tmp_path.resolve(), ["*.cfg"]))
     try:
         time.sleep(0.5)  # the watch is set up
@@ -107,7 +108,6 @@ def test_the_watcher_reports_each_change_and_stops_with_its_master(tmp_path: Pat
             seen += read_changes(pipe) or []
             time.sleep(0.02)
         assert "app.py" in seen and "ignored.txt" not in seen
-        (tmp_path / "sub").mkdir()
         (tmp_path / "sub" / "x.cfg").write_text("x\n")
         while "sub/x.cfg" not in seen and time.monotonic() < deadline:
             seen += read_changes(pipe) or []
@@ -238,3 +238,17 @@ def test_the_load_error_page_names_file_and_line(tmp_path: Path) -> None:
     assert "SyntaxError" in page
     remote = b"".join(page_app(_environ("192.0.2.1"), _Start()))
     assert b"SyntaxError" not in remote and b"broken_mod" not in remote
+
+
+def test_a_load_error_inside_a_library_names_the_apps_line(tmp_path: Path) -> None:
+    import json
+
+    source = tmp_path / "settings_mod.py"
+    source.write_text("import json\n\nSETTINGS = json.loads('{bad json')\n")
+    code = compile(source.read_text(), str(source), "exec")
+    try:
+        exec(code, {"json": json})
+    except ValueError as exc:
+        error = RuntimeError("cannot load the app")
+        error.__cause__ = exc
+    assert LoadErrorApp(error).location == (str(source), 3)

@@ -26,10 +26,12 @@ import html
 import ipaddress
 import linecache
 import logging
+import os
 import sysconfig
 import traceback
 from collections.abc import Iterable
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sluice.server.wsgi import StartResponse
@@ -40,8 +42,10 @@ log = logging.getLogger("sluice.error")
 Environ = dict[str, Any]
 
 _CONTEXT_LINES = 2
+# Frames from these folders are not the app's: the standard library, installed packages, sluice.
 _LIBRARY_PATHS = tuple(
-    {p for p in (sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("purelib"), sysconfig.get_paths().get("platlib")) if p}
+    {path for name in ("stdlib", "purelib", "platlib") if (path := sysconfig.get_paths().get(name))}
+    | {str(Path(__file__).resolve().parent.parent) + os.sep}
 )
 
 
@@ -146,10 +150,12 @@ def where(exc: BaseException) -> tuple[str, int] | None:
     for candidate in (innermost, exc):
         if isinstance(candidate, SyntaxError) and candidate.filename and candidate.lineno:
             return str(candidate.filename), candidate.lineno
-    for frame in reversed(traceback.extract_tb(innermost.__traceback__)):
-        if not frame.filename.startswith("<") and frame.lineno:
-            return frame.filename, frame.lineno
-    return None
+    frames = [f for f in traceback.extract_tb(innermost.__traceback__) if f.lineno and not f.filename.startswith("<")]
+    # The innermost line of the app's own code; else (the error is all in libraries) the innermost line.
+    for frame in reversed(frames):
+        if not _is_library(frame.filename):
+            return frame.filename, frame.lineno or 0
+    return (frames[-1].filename, frames[-1].lineno or 0) if frames else None
 
 
 _STYLE = """
