@@ -252,3 +252,51 @@ def test_a_load_error_inside_a_library_names_the_apps_line(tmp_path: Path) -> No
         error = RuntimeError("cannot load the app")
         error.__cause__ = exc
     assert LoadErrorApp(error).location == (str(source), 3)
+
+
+def _inotify_watches(pid: int) -> int:
+    count = 0
+    for info in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            count += info.read_text().count("inotify wd:")
+        except OSError:
+            pass
+    return count
+
+
+def test_ignored_folders_cost_no_watch_and_new_folders_are_watched(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+    for n in range(50):
+        (root / ".venv" / "lib" / f"pkg{n}").mkdir(parents=True)
+        (root / "node_modules" / f"m{n}").mkdir(parents=True)
+    (root / "env311").mkdir()
+    (root / "env311" / "pyvenv.cfg").write_text("home = /usr\n")
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "app.py").write_text("")
+    pid, pipe = start_watcher(ReloadFilter(root))
+    try:
+        deadline = time.monotonic() + 10
+        while _inotify_watches(pid) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        # The top level, pkg and pkg/sub: none for the 100 ignored folders or the environment.
+        assert _inotify_watches(pid) == 3
+        (root / "newpkg").mkdir()
+        seen: list[str] = []
+        while _inotify_watches(pid) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (root / "newpkg" / "mod.py").write_text("x = 1\n")
+        while "newpkg/mod.py" not in seen and time.monotonic() < deadline:
+            seen += read_changes(pipe) or []
+            time.sleep(0.02)
+        assert "newpkg/mod.py" in seen
+        (root / "node_modules" / "m1" / "x.py").write_text("")
+        (root / "pkg" / "sub" / "deep.py").write_text("")
+        while "pkg/sub/deep.py" not in seen and time.monotonic() < deadline:
+            seen += read_changes(pipe) or []
+            time.sleep(0.02)
+        assert "pkg/sub/deep.py" in seen and not any(p.startswith("node_modules") for p in seen)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(pipe)

@@ -19,7 +19,11 @@ any folder (``*.toml``); one with ``/`` matches the whole relative path,
 where ``*`` and ``?`` stay inside one folder and ``**`` spans folders
 (``templates/**/*.txt``). Folders of tools (``.git``, ``__pycache__``,
 virtual environments, ``node_modules``, caches) and editors' scratch files
-never reload.
+never reload. So that such folders cost no kernel watch at all (a large
+``node_modules`` could exhaust the inotify watch limit), the watcher
+watches the top level alone with one watch and every other top-level
+folder to its depth with another, restarted when a top-level folder is
+made or removed.
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Iterable
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("sluice.error")
 
@@ -200,35 +204,96 @@ def start_watcher(reload_filter: ReloadFilter) -> tuple[int, int]:
     return pid, read_end
 
 
+def watched_folders(root: Path) -> list[Path]:
+    """The top-level folders of ``root`` watched to their depth: all but ignored ones and virtual environments."""
+    folders = []
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            if not entry.is_dir() or entry.name in IGNORED_DIRS or (entry / "pyvenv.cfg").exists():
+                continue
+        except OSError:
+            continue
+        folders.append(entry)
+    return folders
+
+
 def _watch(reload_filter: ReloadFilter, pipe: int, parent: int) -> None:  # pragma: no cover - child process
     # Ctrl-C reaches the whole process group; the master stops us itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    os.set_blocking(pipe, False)
+    import threading
+
     import watchfiles
 
-    changes: Iterable[set[tuple[watchfiles.Change, str]]] = watchfiles.watch(
-        reload_filter.root,
-        watch_filter=lambda change, path: reload_filter(path),
-        debounce=_DEBOUNCE_MS,
-        rust_timeout=_PARENT_CHECK_MS,
-        yield_on_timeout=True,
-        raise_interrupt=False,
-        ignore_permission_denied=True,
-    )
-    for batch in changes:
-        if os.getppid() != parent:
-            return
-        if not batch:
-            continue
+    root = reload_filter.root
+    stopped = threading.Event()
+    deep_stop = threading.Event()
+
+    def send(batch: set[tuple[watchfiles.Change, str]]) -> None:
         paths = sorted({reload_filter.relative(path) or path for _, path in batch})
         message = "\n".join(paths).encode("utf-8", "replace")[:_MESSAGE_MAX] + b"\0"
         try:
-            os.write(pipe, message)
+            os.write(pipe, message)  # below PIPE_BUF: whole, whichever thread writes
         except BlockingIOError:
-            pass  # the master has a reload pending already
+            pass  # the master has unread changes: a reload is coming anyway
         except BrokenPipeError:
-            return
+            stopped.set()
+
+    def top_level(change: watchfiles.Change, path: str) -> bool:
+        # A folder made or removed at the top changes what is watched in depth.
+        if Path(path).parent == root and Path(path).name not in IGNORED_DIRS:
+            if change != watchfiles.Change.modified and (change == watchfiles.Change.deleted or os.path.isdir(path)):
+                deep_stop.set()
+        return reload_filter(path)
+
+    def watch_top() -> None:
+        # The top level alone: ignored folders there get no watch at all.
+        for batch in watchfiles.watch(
+            root, watch_filter=top_level, debounce=_DEBOUNCE_MS, stop_event=stopped, recursive=False,
+            raise_interrupt=False, ignore_permission_denied=True,
+        ):
+            send(batch)
+        stopped.set()
+
+    def watch_deep() -> None:
+        # Each other top-level folder to its depth; restarted when they change.
+        while not stopped.is_set():
+            deep_stop.clear()
+            folders = watched_folders(root)
+            if not folders:
+                deep_stop.wait(_PARENT_CHECK_MS / 1000)
+                continue
+            for batch in watchfiles.watch(
+                *folders, watch_filter=lambda change, path: reload_filter(path), debounce=_DEBOUNCE_MS,
+                stop_event=_Either(stopped, deep_stop), raise_interrupt=False, ignore_permission_denied=True,
+            ):
+                send(batch)
+
+    threads = [threading.Thread(target=watch_top, daemon=True), threading.Thread(target=watch_deep, daemon=True)]
+    for thread in threads:
+        thread.start()
+    while not stopped.wait(_PARENT_CHECK_MS / 1000):
+        if os.getppid() != parent:
+            stopped.set()
+    for thread in threads:
+        thread.join(2.0)
+
+
+class _Either:
+    """A stop event set when either of two events is (what ``watchfiles.watch`` asks: ``is_set()``)."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first = first
+        self.second = second
+
+    def is_set(self) -> bool:
+        return bool(self.first.is_set() or self.second.is_set())
 
 
 def read_changes(pipe: int) -> list[str] | None:
