@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
 from sluice.config import resolve
+from sluice.server.devserver import DevSupervisor
 from sluice.server.supervisor import Supervisor
 from sluice.server.supervisor import WorkerProcess
 
@@ -144,3 +146,43 @@ def test_supervisor_sigquit_kills_and_sigterm_stops_gracefully(sent: list[tuple[
     master.handle_signals()
     assert sent == [(10, signal.SIGTERM), (10, signal.SIGKILL)]
 
+
+
+# -- sluice run's master -------------------------------------------------------------------
+
+
+def make_dev_master(tmp_path: object, **settings: object) -> DevSupervisor:
+    settings.setdefault("workers", 1)
+    return DevSupervisor(lambda: None, resolve(settings), Path(str(tmp_path)))  # type: ignore[arg-type,return-value]
+
+
+def test_dev_reload_stops_every_worker_at_once_and_starts_a_new_generation(
+    sent: list[tuple[int, int]], tmp_path: Path
+) -> None:
+    master = make_dev_master(tmp_path)
+    add(master, 10)
+    master.reload_now()
+    # No hand-over: the old worker stops accepting now, so the next request meets the new code.
+    assert sent == [(10, signal.SIGTERM)]
+    assert master.generation == 2 and master.previous_generation is None and master.spawn_after == 0.0
+    # A save while the new worker is still importing: it is replaced too.
+    importing = add(master, 11, generation=2, ready=False)
+    master.reload_now()
+    assert sent == [(10, signal.SIGTERM), (11, signal.SIGTERM)]
+    assert master.generation == 3
+    # Its exit before ready is expected: no back-off, no roll-back to an older generation.
+    del master.workers[11]
+    master._on_exit(importing, exit_status(-signal.SIGTERM & 0x7F))
+    assert master.generation == 3 and master.backoff == 0.0 and not master.stopping
+
+
+def test_dev_master_survives_its_watcher_exiting(
+    sent: list[tuple[int, int]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    master = make_dev_master(tmp_path)
+    master.watcher_pid = 77
+    master.on_other_exit(99, exit_status(0))  # not the watcher: nothing
+    assert master.watcher_pid == 77 and not caplog.text
+    master.on_other_exit(77, exit_status(1))
+    assert master.watcher_pid == 0 and not master.stopping
+    assert "reloading is off" in caplog.text
