@@ -343,3 +343,39 @@ def test_stopping_run_stops_the_watcher_and_the_worker(
     while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+
+
+def test_run_without_an_app_or_with_a_taken_port_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sluice.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLUICE_APP", raising=False)
+    assert main(["run"]) == 2
+    assert "no app given" in capsys.readouterr().err
+    _write(tmp_path / "app.py", APP.format(version="x"))
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        assert main(["run", "app:app", "--bind", f"127.0.0.1:{taken.getsockname()[1]}"]) == 2
+    finally:
+        taken.close()
+    assert "cannot bind" in capsys.readouterr().err
+
+
+def test_run_warns_when_reachable_from_other_machines(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from sluice.cli import _warn_if_public
+    from sluice.config import resolve
+
+    monkeypatch.setattr(logging.getLogger("sluice"), "propagate", True)  # a CLI run may have turned it off
+
+    _warn_if_public(resolve({"bind": ["127.0.0.1:5000", "[::1]:5000", "localhost:5000", "unix:/tmp/x.sock"]}))
+    assert not caplog.records
+    _warn_if_public(resolve({"bind": ["0.0.0.0:5000"]}))
+    assert "reachable from other machines" in caplog.text
