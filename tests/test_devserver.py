@@ -379,3 +379,15 @@ def test_run_warns_when_reachable_from_other_machines(
     assert not caplog.records
     _warn_if_public(resolve({"bind": ["0.0.0.0:5000"]}))
     assert "reachable from other machines" in caplog.text
+
+
+def test_run_takes_host_and_port_as_flask_run_does(live_server: Callable[..., LiveServer], project: Path) -> None:
+    from sluice.cli import main
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = live_server("app:app", "--port", str(port), bind=(), command="run", cwd=project)
+    assert server.port == port and _get(server)[1] == b"version one\n"
+    assert main(["run", "app:app", "--port", "1", "--bind", "127.0.0.1:2"]) == 2

@@ -659,6 +659,8 @@ def _supervise(info: ScriptInfo, config: Config) -> int:
     default=True,
     help="Debug mode: the app's debug flag, and a traceback page for clients on this machine. [default: debug]",
 )
+@click.option("--host", metavar="HOST", help="Listen on HOST (with --port, instead of --bind). [default: 127.0.0.1]")
+@click.option("--port", "-p", metavar="PORT", type=click.IntRange(0, 65535), help="Listen on PORT (with --host, instead of --bind). [default: 5000]")
 @_run_settings_options
 @click.pass_obj
 def run_command(
@@ -668,6 +670,8 @@ def run_command(
     reload: bool,
     reload_include: tuple[str, ...],
     debug: bool,
+    host: str | None,
+    port: int | None,
     **settings: Any,
 ) -> None:
     """Run the development server: `sluice serve` on 127.0.0.1:5000, reloading on change.
@@ -681,6 +685,12 @@ def run_command(
     unhandled exception shows a traceback page to clients on this machine
     (loopback) and a plain 500 to anyone else. For production use `serve`.
     """
+    if host is not None or port is not None:
+        if settings.get("bind"):
+            raise click.UsageError("give --bind, or --host and --port, not both")
+        address = host or "127.0.0.1"
+        address = f"[{address}]" if ":" in address else address  # an IPv6 address
+        settings["bind"] = (f"{address}:{5000 if port is None else port}",)
     config = _resolve(settings, _RUN_DEFAULTS)
     configure_logging(config)
     if config.preload:
