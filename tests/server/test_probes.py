@@ -84,3 +84,34 @@ def test_probe_paths_are_checked_at_startup(live_server: Callable[..., LiveServe
     )
     assert out.returncode != 0
     assert "give a path such as /healthz" in out.stderr
+
+
+def test_a_stop_that_begins_during_a_keepalive_response_does_not_close_that_connection(
+    in_process_worker: Callable[..., InProcess],
+) -> None:
+    # The stop begins while the request runs, after the server promised
+    # keep-alive: the client may already be sending its next request, so
+    # the connection must stay until the drain ends, and that request gets
+    # its answer (with Connection: close), not a close.
+    holder: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ["PATH_INFO"] == "/stop":
+            holder["worker"].stop()
+            start_response("200 OK", [("Content-Length", "7")])
+            return [b"stopped"]
+        return deadline_app.app(environ, start_response)
+
+    worker, port, thread = in_process_worker(app, threads=2)
+    holder["worker"] = worker
+    with RawClient("127.0.0.1", port, timeout=5) as slow, RawClient("127.0.0.1", port, timeout=5) as client:
+        slow.send(get("/sleep?1.5"))  # keeps the drain going
+        time.sleep(0.2)
+        first = client.request(get("/stop"))
+        assert first.body == b"stopped" and first.header("Connection") is None
+        time.sleep(0.2)
+        second = client.request(get("/after"))
+        assert second.body == b"hello" and second.header("Connection") == "close"
+        assert slow.read_response().body == b"late"
+    thread.join(5)
+    assert not thread.is_alive()

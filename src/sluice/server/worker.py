@@ -1415,7 +1415,11 @@ class Worker:
             if conn.body_size:
                 conn.drop_body()
             conn.request = None
-            if not outcome.keep_alive or self._stopping:
+            # A response that promised keep-alive keeps it even if a stop
+            # began meanwhile: the loop closes the connection once idle and
+            # nothing is in flight (_close_idle); closing it here would meet
+            # a request already on its way.
+            if not outcome.keep_alive:
                 clean = outcome.body_complete and not proto.has_buffered_data
                 if conn.outbox is not None and self._hand_over(conn, _THEN_CLOSE if clean else _THEN_LINGER):
                     return
