@@ -100,7 +100,8 @@ def test_a_stop_that_begins_during_a_keepalive_response_does_not_close_that_conn
             holder["worker"].stop()
             start_response("200 OK", [("Content-Length", "7")])
             return [b"stopped"]
-        return deadline_app.app(environ, start_response)
+        answer: list[bytes] = deadline_app.app(environ, start_response)
+        return answer
 
     worker, port, thread = in_process_worker(app, threads=2)
     holder["worker"] = worker
