@@ -7,7 +7,9 @@ only its own spans.
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -17,6 +19,7 @@ from typing import Any
 
 import flask
 import pytest
+import requests
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace import TracerProvider
@@ -26,14 +29,25 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace import StatusCode
 
 from sluice.app import App
+from sluice.cli import main
+from sluice.config import resolve
+from sluice.errors import ConfigError
+from sluice.files import send_file
 from sluice.otel import SPAN_KEY
+from sluice.otel import TracedApp
 from sluice.otel import instrument
+from sluice.server.response import Exchange
+from sluice.server.runner import traced
 from sluice.server.wsgi import FileWrapper
+from sluice.wrappers.response import Response
+from tests.conftest import InProcess
+from tests.live import LiveServer
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
 FILE = Path(__file__).resolve()  # a file to send: this one
+OTEL_APP_FILE = FILE.parent / "apps" / "files_app.py"  # what tests/apps/otel_app.py sends
 
 Environ = dict[str, Any]
 
@@ -413,3 +427,121 @@ def test_otel_plain_wsgi_app_has_no_route(provider: TracerProvider, exporter: In
     span = only_span(exporter)
     assert span.name == "GET"
     assert span.attributes is not None and "http.route" not in span.attributes
+
+
+# -- the server setting ------------------------------------------------------------------
+
+
+def test_otel_setting_off_by_default_no_wrapper() -> None:
+    assert resolve().otel is False
+    assert traced(resolve()) is None
+    assert resolve({"otel": "true"}).otel is True
+    assert resolve(environ={"SLUICE_OTEL": "1"}).otel is True
+    assert traced(resolve({"otel": True})) is instrument
+
+
+def test_otel_setting_without_packages_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # the import fails, as when not installed
+    monkeypatch.delitem(sys.modules, "sluice.otel")
+    with pytest.raises(ConfigError, match=r"install them with: pip install 'sluice\[otel\]'"):
+        traced(resolve({"otel": True}))
+
+
+def test_otel_serve_without_packages_fails_at_startup(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)
+    monkeypatch.delitem(sys.modules, "sluice.otel")
+    code = main(["serve", "tests.apps.factories:create_app()", "--bind", "127.0.0.1:0", "--otel"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--otel" in err and "pip install 'sluice[otel]'" in err
+
+
+def test_otel_in_process_server_file_still_sent_with_sendfile(
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+    in_process_worker: Callable[..., InProcess],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[bool] = []
+    original = Exchange.send_file
+
+    def spy(self: Exchange, wrapper: FileWrapper) -> bool:
+        result = original(self, wrapper)
+        sent.append(result)
+        return result
+
+    monkeypatch.setattr(Exchange, "send_file", spy)
+    app = App(__name__)
+
+    @app.get("/file")
+    def file() -> Response:
+        return send_file(FILE)
+
+    finished = threading.Event()
+    exporter_export = exporter.export
+
+    def export(spans: Any) -> Any:
+        result = exporter_export(spans)
+        finished.set()
+        return result
+
+    monkeypatch.setattr(exporter, "export", export)
+    worker, port, _ = in_process_worker(TracedApp(app, provider))
+    response = requests.get(f"http://127.0.0.1:{port}/file", timeout=10)
+    assert response.content == FILE.read_bytes()
+    assert finished.wait(10)
+    assert sent == [True]
+    span = only_span(exporter)
+    assert span.name == "GET /file"
+    assert span.attributes is not None
+    assert span.attributes["server.port"] == port
+    assert span.attributes["client.address"] == "127.0.0.1"
+
+
+@pytest.mark.live
+def test_otel_live_serve_with_otel_exports_server_spans(
+    tmp_path: Path, live_server: Callable[..., LiveServer]
+) -> None:
+    spans_file = tmp_path / "spans.jsonl"
+    server = live_server("tests.apps.otel_app:app", "--otel", env={"SLUICE_TEST_SPANS": str(spans_file)})
+    response = requests.get(f"{server.url}/users/9?x=1", headers={"traceparent": TRACEPARENT}, timeout=10)
+    assert response.text == "user 9"
+    assert requests.get(f"{server.url}/stream", timeout=10).text == "ab"
+    assert requests.get(f"{server.url}/file", timeout=10).content == OTEL_APP_FILE.read_bytes()
+    spans = _read_spans(spans_file, 4)
+    by_name = {span["name"]: span for span in spans}
+    assert set(by_name) == {"load user", "GET /users/<int:user_id>", "GET /stream", "GET /file"}
+    server_span = by_name["GET /users/<int:user_id>"]
+    assert server_span["kind"] == "SpanKind.SERVER"
+    assert server_span["context"]["trace_id"] == f"0x{TRACE_ID}"
+    assert server_span["parent_id"] == f"0x{PARENT_ID}"
+    assert by_name["load user"]["parent_id"] == server_span["context"]["span_id"]
+    assert server_span["attributes"] == {
+        "http.request.method": "GET",
+        "url.scheme": "http",
+        "url.path": "/users/9",
+        "url.query": "x=1",
+        "server.address": "127.0.0.1",
+        "server.port": server.port,
+        "client.address": "127.0.0.1",
+        "network.protocol.version": "1.1",
+        "user_agent.original": requests.utils.default_user_agent(),
+        "http.route": "/users/<int:user_id>",
+        "http.response.status_code": 200,
+    }
+    assert by_name["GET /file"]["attributes"]["http.response.status_code"] == 200
+
+
+def _read_spans(path: Path, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The spans in ``path`` once there are ``count`` (a span is exported after its response was sent)."""
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) >= count:
+            break
+        time.sleep(0.02)
+    assert len(lines) == count, lines
+    return [json.loads(line) for line in lines]
