@@ -92,7 +92,7 @@ try:
     from opentelemetry.trace import TracerProvider
     from opentelemetry.util.types import AttributeValue
 except ImportError as exc:
-    raise ImportError(_MISSING, name=exc.name) from exc
+    raise ImportError(f"{_MISSING} ({exc})", name=exc.name) from exc
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
