@@ -33,7 +33,6 @@ from sluice.cli import main
 from sluice.config import resolve
 from sluice.errors import ConfigError
 from sluice.files import send_file
-from sluice.otel import SPAN_KEY
 from sluice.otel import TracedApp
 from sluice.otel import instrument
 from sluice.server.response import Exchange
@@ -111,6 +110,13 @@ def call(app: Callable[[Environ, Any], Iterable[bytes]], environ: Environ) -> tu
     return (statuses[-1] if statuses else ""), result
 
 
+def close(body: Iterable[bytes]) -> None:
+    """Close a WSGI iterable, as a server does when the body is done."""
+    closer = getattr(body, "close", None)
+    assert closer is not None
+    closer()
+
+
 def environ_for(path: str = "/", method: str = "GET", **extra: Any) -> Environ:
     environ: Environ = {
         "REQUEST_METHOD": method,
@@ -172,7 +178,7 @@ def test_otel_route_below_the_mount_point(provider: TracerProvider, exporter: In
     status, body = call(app, environ_for("/users/7", SCRIPT_NAME="/api"))
     assert status == "200 OK"
     assert b"".join(body) == b"user 7"
-    getattr(body, "close")()
+    close(body)
     span = only_span(exporter)
     assert span.name == "GET /api/users/<int:user_id>"
     assert span.attributes is not None and span.attributes["url.path"] == "/api/users/7"
@@ -295,7 +301,7 @@ def test_otel_streamed_body_span_ends_at_close(provider: TracerProvider, exporte
     assert b"".join(body) == b"abc"
     assert exporter.get_finished_spans() == ()  # iterated, not closed yet
     assert trace.get_current_span() is trace.INVALID_SPAN  # attached only during next()
-    getattr(body, "close")()
+    close(body)
     span = only_span(exporter)
     assert span.name == "GET /stream"
     assert span.start_time is not None and span.end_time is not None
@@ -338,19 +344,41 @@ def test_otel_exception_from_the_body_recorded_span_ends_at_close(
         start_response("200 OK", [])
         return Body()
 
-    status, body = call(instrument(app, tracer_provider=provider), environ_for("/x"))
+    _, body = call(instrument(app, tracer_provider=provider), environ_for("/x"))
     chunks = iter(body)
     assert next(chunks) == b"part"
     with pytest.raises(ValueError, match="broken stream"):
         next(chunks)
     assert exporter.get_finished_spans() == ()
-    getattr(body, "close")()
+    close(body)
     assert closed == [True]
     span = only_span(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes is not None
     assert span.attributes["error.type"] == "ValueError"
     assert span.attributes["http.response.status_code"] == 200
+
+
+def test_otel_exception_from_close_recorded_span_ended(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+    class Body:
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"done"
+
+        def close(self) -> None:
+            raise OSError("cannot release")
+
+    def app(environ: Environ, start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [])
+        return Body()
+
+    _, body = call(instrument(app, tracer_provider=provider), environ_for("/x"))
+    assert list(body) == [b"done"]
+    with pytest.raises(OSError, match="cannot release"):
+        close(body)
+    span = only_span(exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes is not None and span.attributes["error.type"] == "OSError"
+    assert trace.get_current_span() is trace.INVALID_SPAN
 
 
 def test_otel_list_body_returned_as_is_span_ended(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
@@ -360,7 +388,7 @@ def test_otel_list_body_returned_as_is_span_ended(provider: TracerProvider, expo
         start_response("201 Created", [])
         return body
 
-    status, result = call(instrument(app, tracer_provider=provider), environ_for("/x", "POST"))
+    _, result = call(instrument(app, tracer_provider=provider), environ_for("/x", "POST"))
     assert result is body  # the server keeps its fast path for lists
     span = only_span(exporter)
     assert span.name == "POST"
@@ -381,10 +409,10 @@ def test_otel_file_wrapper_returned_as_is_span_ends_at_its_close(
 
     environ = environ_for("/x")
     environ["wsgi.file_wrapper"] = FileWrapper
-    status, result = call(instrument(app, tracer_provider=provider), environ)
+    _, result = call(instrument(app, tracer_provider=provider), environ)
     assert result is wrapper  # so sluice's server still sends it with sendfile
     assert exporter.get_finished_spans() == ()
-    getattr(result, "close")()
+    close(result)
     assert handle.closed
     only_span(exporter)
 
@@ -392,9 +420,9 @@ def test_otel_file_wrapper_returned_as_is_span_ends_at_its_close(
 def test_otel_instrumented_twice_one_span(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
     app = make_app(provider)
     twice = instrument(app, tracer_provider=provider)
-    status, body = call(twice, environ_for("/users/3"))
+    _, body = call(twice, environ_for("/users/3"))
     assert b"".join(body) == b"user 3"
-    getattr(body, "close")()
+    close(body)
     span = only_span(exporter)
     assert span.name == "GET /users/<int:user_id>"
 
@@ -410,7 +438,7 @@ def test_otel_flask_route_template(provider: TracerProvider, exporter: InMemoryS
     status, body = call(traced_app, environ_for("/items/5"))
     assert status == "200 OK"
     assert b"".join(body) == b"item 5"
-    getattr(body, "close")()
+    close(body)
     span = only_span(exporter)
     assert span.name == "GET /items/<int:item>"
     assert span.attributes is not None and span.attributes["http.route"] == "/items/<int:item>"
@@ -421,9 +449,9 @@ def test_otel_plain_wsgi_app_has_no_route(provider: TracerProvider, exporter: In
         start_response("200 OK", [])
         return iter([b"ok"])
 
-    status, body = call(instrument(app, tracer_provider=provider), environ_for("/anything"))
+    _, body = call(instrument(app, tracer_provider=provider), environ_for("/anything"))
     assert list(body) == [b"ok"]
-    getattr(body, "close")()
+    close(body)
     span = only_span(exporter)
     assert span.name == "GET"
     assert span.attributes is not None and "http.route" not in span.attributes
@@ -488,7 +516,7 @@ def test_otel_in_process_server_file_still_sent_with_sendfile(
         return result
 
     monkeypatch.setattr(exporter, "export", export)
-    worker, port, _ = in_process_worker(TracedApp(app, provider))
+    _, port, _ = in_process_worker(TracedApp(app, provider))
     response = requests.get(f"http://127.0.0.1:{port}/file", timeout=10)
     assert response.content == FILE.read_bytes()
     assert finished.wait(10)
