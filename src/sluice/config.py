@@ -191,6 +191,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("access_log", _access_log, None, "Write an access log line per response to PATH, or '-' for stderr; 'off' disables. `sluice serve` writes to stderr ('-') unless told otherwise; sluice.serve() logs nothing by default.", "PATH"),
     Setting("access_log_format", _access_log_format, "combined", "The access log's lines: combined (Apache's, plus the duration) or json (one JSON object per line, every field escaped).", "FORMAT"),
     Setting("log_level", _log_level, "info", "Error log level: debug, info, warning, error or critical.", "LEVEL"),
+    Setting("otel", _bool, False, "Emit an OpenTelemetry server span per request to the tracer provider the app or opentelemetry-instrument set up (needs pip install 'sluice[otel]'; see docs/server.md, Tracing).", "BOOL", is_flag=True),
     Setting("root_path", _root_path, "", "SCRIPT_NAME the app is mounted at behind a proxy, e.g. /app.", "PATH"),
     Setting("max_body_size", _size, 100 * 1024**2, "Largest request body in bytes (suffix k, m, g); larger ones get 413.", "BYTES"),
     Setting("max_request_line", _positive_int, 8192, "Longest request line in bytes; longer ones get 414.", "BYTES"),

@@ -43,6 +43,22 @@ def tls_context(config: Config) -> SSLContext | None:
     return server_context(config.certfile, config.keyfile)
 
 
+def traced(config: Config) -> Callable[[WSGIApp], WSGIApp] | None:
+    """What wraps the app for ``--otel`` (:func:`sluice.otel.instrument`), or None when it is off.
+
+    Raises:
+        ConfigError: ``--otel`` without the OpenTelemetry packages; the
+            message says what to install.
+    """
+    if not config.otel:
+        return None
+    try:
+        from sluice.otel import instrument  # loaded only for --otel
+    except ImportError as exc:
+        raise ConfigError(str(exc)) from None
+    return instrument
+
+
 def bind_listeners(config: Config) -> list[socket.socket]:
     """Take systemd's sockets (``LISTEN_FDS``) if passed, else bind every ``config.bind`` address.
 
@@ -51,7 +67,10 @@ def bind_listeners(config: Config) -> list[socket.socket]:
     Raises:
         ConfigError: an address is malformed or cannot be bound.
     """
-    tls_context(config)  # a certificate that cannot be loaded stops the start here, before any bind
+    # A certificate that cannot be loaded, or --otel without its packages,
+    # stops the start here, before any bind.
+    tls_context(config)
+    traced(config)
     inherited = inherit_systemd(os.environ)
     if inherited:
         log.info("Using %d socket(s) from systemd (LISTEN_FDS); --bind is ignored", len(inherited))
@@ -97,6 +116,9 @@ def build_worker(
         min_recv_rate=config.min_recv_rate,
     )
     context = tls_context(config)
+    instrument = traced(config)
+    if instrument is not None:
+        app = instrument(app)
     return Worker(
         app,
         listeners,
