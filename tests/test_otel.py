@@ -573,3 +573,21 @@ def _read_spans(path: Path, count: int, timeout: float = 10.0) -> list[dict[str,
         time.sleep(0.02)
     assert len(lines) == count, lines
     return [json.loads(line) for line in lines]
+
+
+def test_the_traced_app_answers_the_servers_questions_as_the_app_does() -> None:
+    # The server asks the app whether a route streams its request body; the
+    # wrapper must not hide the answer (nor the worker hooks).
+    from sluice import App
+    from sluice.otel import instrument
+
+    app = App(__name__)
+
+    @app.post("/upload", stream_request_body=True)
+    def upload() -> str:
+        return "ok"
+
+    traced = instrument(app)
+    assert traced.streams_request_body("POST", "/upload", 10) is True
+    assert traced.streams_request_body("POST", "/other", 10) is False
+    assert traced.worker_start_funcs is app.worker_start_funcs

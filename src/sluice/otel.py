@@ -156,6 +156,10 @@ class TracedApp:
         self.app = app
         self._tracer = trace.get_tracer("sluice", __version__, tracer_provider)
 
+    def __getattr__(self, name: str) -> Any:
+        # The server asks the app about itself (streams_request_body, worker hooks).
+        return getattr(self.app, name)
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if SPAN_KEY in environ:
             return self.app(environ, start_response)
