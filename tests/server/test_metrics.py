@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import select
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +18,10 @@ from sluice.server.metrics import Aggregate
 from sluice.server.metrics import WorkerStats
 from sluice.server.metrics import read_frames
 from sluice.server.metrics import render
+from tests.apps.metrics_app import app as metrics_app
+from tests.client import RawClient
+from tests.client import get
+from tests.conftest import InProcess
 
 
 def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -188,3 +195,36 @@ def test_read_frames_stop_at_an_error_report() -> None:
     buffer = bytearray(b".ETraceback: R Q M")
     assert list(read_frames(buffer)) == [(b".", None)]
     assert buffer == b"ETraceback: R Q M"
+
+
+def test_worker_metrics_off_by_default_and_no_counts(in_process_worker: Callable[..., InProcess]) -> None:
+    worker, port, _ = in_process_worker(metrics_app)
+    with RawClient("127.0.0.1", port) as client:
+        assert client.request(get("/")).status == 200
+    assert worker.stats is None
+
+
+def test_worker_metrics_one_queue_wait_per_hand_off_one_count_per_response(
+    in_process_worker: Callable[..., InProcess],
+) -> None:
+    worker, port, _ = in_process_worker(metrics_app, metrics=True)
+    with RawClient("127.0.0.1", port) as client:
+        # Three pipelined requests: one hand-off from the loop, three responses.
+        client.send(get("/") + get("/status/404") + b"DELETE /status/204 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert [client.read_response().status for _ in range(3)] == [200, 404, 204]
+        connections: Any = None
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            # The thread counts a response after sending it, and is idle once it gave the connection back.
+            found = samples(render(aggregate_of(worker.metrics_snapshot()), 1))
+            if found[("sluice_request_duration_seconds_count", ())] == 3 and found[("sluice_threads_busy", ())] == 0:
+                connections = found[("sluice_connections_open", ())]
+                break
+            time.sleep(0.01)
+    assert connections == 1  # the client's, still open
+    assert found[("sluice_requests_total", (("method", "GET"), ("status", "2xx")))] == 1
+    assert found[("sluice_requests_total", (("method", "GET"), ("status", "4xx")))] == 1
+    assert found[("sluice_requests_total", (("method", "DELETE"), ("status", "2xx")))] == 1
+    assert found[("sluice_queue_wait_seconds_count", ())] == 1
+    assert found[("sluice_threads", ())] == 8
+    assert found[("sluice_requests_in_flight", ())] == 0
