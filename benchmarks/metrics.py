@@ -15,11 +15,16 @@ when it is imported, from ``PROMETHEUS_MULTIPROC_DIR``:
 - ``prometheus_client in-process``: the same calls with its default store
   (one process only: it cannot sum forked workers).
 
+This VM's speed wanders by tens of percent from minute to minute, so the
+variants are measured in interleaved rounds (each round runs each variant
+once) and the table shows medians: of the nanoseconds, and of each round's
+ratio to sluice's counters.
+
 Prints nanoseconds per request and, with ``--write``, keeps the table in
 benchmarks/RESULTS.md between ``<!-- metrics.py:begin -->`` and
 ``<!-- metrics.py:end -->``::
 
-    python benchmarks/metrics.py [--number 200000] [--repeat 5] [--write]
+    python benchmarks/metrics.py [--number 100000] [--repeat 3] [--rounds 5] [--write]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import datetime as dt
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,17 +96,19 @@ def measure(setup: str, multiprocess: bool, number: int, repeat: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--number", type=int, default=200_000, help="requests per timing run")
-    parser.add_argument("--repeat", type=int, default=5, help="timing runs; the best is kept")
+    parser.add_argument("--number", type=int, default=100_000, help="requests per timing run")
+    parser.add_argument("--repeat", type=int, default=3, help="timing runs per round; the best is kept")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are reported")
     parser.add_argument("--write", action="store_true", help="replace this script's section in RESULTS.md")
     args = parser.parse_args(argv)
-    rows = []
-    for name, setup, multiprocess in VARIANTS:
-        ns = measure(setup, multiprocess, args.number, args.repeat)
-        rows.append((name, ns))
-        print(f"{name}: {ns:,.0f} ns/request", flush=True)
+    times: dict[str, list[float]] = {name: [] for name, _, _ in VARIANTS}
+    for round_number in range(1, args.rounds + 1):
+        for name, setup, multiprocess in VARIANTS:
+            ns = measure(setup, multiprocess, args.number, args.repeat)
+            times[name].append(ns)
+            print(f"round {round_number}: {name}: {ns:,.0f} ns/request", flush=True)
     command = shlex.join(["python", "benchmarks/metrics.py", *(argv if argv is not None else sys.argv[1:])])
-    sluice_ns = rows[0][1]
+    sluice_times = times[VARIANTS[0][0]]
     lines = [
         "## Metrics: the updates of one request (`benchmarks/metrics.py`)",
         "",
@@ -112,11 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             "histograms, the in-flight/busy state; best of the timing runs, one thread, no contention."
         ),
         "",
-        f"| variant | ns/request | share of a {REQUEST_NS / 1000:.0f} us hello-world request | / sluice |",
-        "|---|---:|---:|---:|",
+        f"| variant | ns/request (median) | share of a {REQUEST_NS / 1000:.0f} us hello-world request "
+        "| / sluice, per round | median |",
+        "|---|---:|---:|---|---:|",
     ]
-    for name, ns in rows:
-        lines.append(f"| {name} | {ns:,.0f} | {ns / REQUEST_NS:.1%} | {ns / sluice_ns:.1f}x |")
+    for name, values in times.items():
+        ns = statistics.median(values)
+        ratios = [value / base for value, base in zip(values, sluice_times, strict=True)]
+        cells = " ".join(f"{ratio:.1f}" for ratio in ratios)
+        lines.append(
+            f"| {name} | {ns:,.0f} | {ns / REQUEST_NS:.1%} | {cells} | {statistics.median(ratios):.1f}x |"
+        )
     body = "\n".join(lines)
     print(body)
     if args.write:
