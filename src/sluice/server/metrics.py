@@ -13,10 +13,11 @@ On a scrape the master turns the sums into the text exposition format with
 ``prometheus_client`` (:func:`render`; imported in the master only, and only
 when metrics are on).
 
-NOTE: not ``prometheus_client``'s multiprocess mode. Its mmap-backed values
-take a lock and a ``struct.pack_into`` per update, and ``labels()`` a dict
-lookup and a lock per call: the updates one request needs cost several
-times what sluice's own counters do (benchmarks/metrics.py; numbers in
+NOTE: not ``prometheus_client``'s multiprocess mode. Each update of its
+mmap-backed values takes one lock shared by every value of the process (so
+the pool threads contend for it) and packs the value into the file, and
+``labels()`` takes a lock and a dict lookup per call: the updates one
+request needs cost several times what sluice's own counters do (benchmarks/metrics.py; numbers in
 benchmarks/RESULTS.md, "Metrics"), on a request that costs the whole server
 about 25 us. It also leaves a file per process and metric to clean up, and
 its gauges of a dead process need a mode per gauge. The price of this
@@ -49,7 +50,8 @@ from typing import Any
 #: The methods counted by name; any other is counted as ``other`` (so a
 #: client cannot create label values at will).
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE", "other")
-STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+#: ``none``: no response head was sent (the app failed after the client left, or before it answered).
+STATUS_CLASSES = ("none", "1xx", "2xx", "3xx", "4xx", "5xx")
 
 #: Upper bounds (seconds) of the request duration histogram's buckets; a
 #: hello world is answered in tens of microseconds.
@@ -64,8 +66,9 @@ QUEUE_WAIT_BUCKETS = (
 _CLASSES = len(STATUS_CLASSES)
 _OTHER = (len(METHODS) - 1) * _CLASSES
 _METHOD_BASE = {method: i * _CLASSES for i, method in enumerate(METHODS[:-1])}
-# status // 100 -> offset of its class; statuses past 599 count as 5xx.
-_CLASS_OFFSET = (0, 0, 1, 2, 3, 4, 4, 4, 4, 4)
+# status // 100 -> offset of its class: 0 is none (nothing sent); a status
+# is three digits (gateway, response.py), those past 599 count as 5xx.
+_CLASS_OFFSET = (0, 1, 2, 3, 4, 5, 5, 5, 5, 5)
 
 # The layout of a counter list: requests by method and class, then each
 # histogram's bucket counts (one per bound, then +Inf) and its sum.
@@ -107,7 +110,7 @@ class ThreadStats:
     def done(self, method: str, status: int, duration: float) -> None:
         """Count a response: its method, status and the seconds it took."""
         counts = self.counts
-        counts[_METHOD_BASE.get(method, _OTHER) + _CLASS_OFFSET[status // 100 if status < 1000 else 9]] += 1
+        counts[_METHOD_BASE.get(method, _OTHER) + _CLASS_OFFSET[status // 100]] += 1
         counts[_DURATION + bisect_left(DURATION_BUCKETS, duration)] += 1
         counts[_DURATION_SUM] += duration
 
@@ -134,17 +137,13 @@ class WorkerStats:
             threads: the pool's size.
             connections: open client connections.
         """
-        values = array("d", bytes(8 * _SIZE))
-        busy = 0
-        for stats in list(self.threads):
-            counts = stats.counts
-            for i in range(COUNTERS):
-                values[i] += counts[i]
-            busy += stats.busy
-        values[COUNTERS] = busy + queued
-        values[COUNTERS + 1] = busy
-        values[COUNTERS + 2] = threads
-        values[COUNTERS + 3] = connections
+        threads_stats = list(self.threads)
+        # PERF: column sums in C (zip, sum), not a Python loop per counter.
+        values = array("d", map(sum, zip(*[stats.counts for stats in threads_stats], strict=True)))
+        if not threads_stats:
+            values = array("d", bytes(8 * COUNTERS))
+        busy = sum(stats.busy for stats in threads_stats)
+        values.extend((busy + queued, busy, threads, connections))
         payload = values.tobytes()
         return FRAME + _LENGTH.pack(len(payload)) + payload
 
@@ -247,7 +246,7 @@ class _Collector:
 
         totals = self.aggregate.totals()
         requests = CounterMetricFamily(
-            "sluice_requests", "Responses finished, by request method and status class.", labels=["method", "status"]
+            "sluice_requests", "Requests answered, by method and status class (none: no response head was sent).", labels=["method", "status"]
         )
         for m, method in enumerate(METHODS):
             for c, status in enumerate(STATUS_CLASSES):
