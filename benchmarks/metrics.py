@@ -120,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             "histograms, the in-flight/busy state; best of the timing runs, one thread, no contention."
         ),
         "",
-        f"| variant | ns/request (median) | share of a {REQUEST_NS / 1000:.0f} us hello-world request "
-        "| / sluice, per round | median |",
+        (
+            f"| variant | ns/request (median) | share of a {REQUEST_NS / 1000:.0f} us hello-world request "
+            "| / sluice, per round | median |"
+        ),
         "|---|---:|---:|---|---:|",
     ]
     for name, values in times.items():
