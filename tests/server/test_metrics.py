@@ -14,6 +14,7 @@ from sluice.server.metrics import COUNTERS
 from sluice.server.metrics import FRAME
 from sluice.server.metrics import FRAME_SIZE
 from sluice.server.metrics import METHODS
+from sluice.server.metrics import STATUS_CLASSES
 from sluice.server.metrics import Aggregate
 from sluice.server.metrics import WorkerStats
 from sluice.server.metrics import read_frames
@@ -228,3 +229,24 @@ def test_worker_metrics_one_queue_wait_per_hand_off_one_count_per_response(
     assert found[("sluice_queue_wait_seconds_count", ())] == 1
     assert found[("sluice_threads", ())] == 8
     assert found[("sluice_requests_in_flight", ())] == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.0, 1e-9, 0.00001, 0.0000100001, 0.0001, 0.00010001, 0.00025, 0.3, 1.0, 9.99, 10.0, 10.5, 1e9, float("inf")],
+)
+def test_metrics_bucket_scan_agrees_with_bisect(value: float) -> None:
+    from bisect import bisect_left
+
+    from sluice.server.metrics import DURATION_BUCKETS
+    from sluice.server.metrics import QUEUE_WAIT_BUCKETS
+
+    stats = WorkerStats()
+    thread = stats.thread()
+    thread.begin(value)
+    thread.done("GET", 200, value)
+    values = snapshot_values(stats.snapshot(0, 8, 0))
+    durations = len(METHODS) * len(STATUS_CLASSES)  # after the requests counters
+    queue = durations + len(DURATION_BUCKETS) + 2  # after the duration buckets (+Inf included) and sum
+    assert values.index(1.0, durations) - durations == bisect_left(DURATION_BUCKETS, value)
+    assert values.index(1.0, queue) - queue == bisect_left(QUEUE_WAIT_BUCKETS, value)
