@@ -113,6 +113,16 @@ def _sluice_defaults_argv(port: int, threads: int, target: str) -> list[str]:
     return [sys.executable, "-m", "sluice", "serve", target, "--bind", f"{HOST}:{port}"]
 
 
+def _sluice_master_argv(port: int, threads: int, target: str) -> list[str]:
+    """`sluice` under its master (one worker that never retires), metrics off: the baseline of sluice-metrics."""
+    return [*_sluice_argv(port, threads, target), "--max-requests", "1000000000"]
+
+
+def _sluice_metrics_argv(port: int, threads: int, target: str) -> list[str]:
+    """`sluice` with --metrics-bind (which runs one worker under the master)."""
+    return [*_sluice_argv(port, threads, target), "--metrics-bind", f"{HOST}:0"]
+
+
 def _gunicorn_sync_argv(port: int, threads: int, target: str) -> list[str]:
     """Command line for gunicorn with one sync worker."""
     return [sys.executable, "-m", "gunicorn", "--workers", "1",
@@ -220,6 +230,10 @@ def server_specs(threads: int) -> list[ServerSpec]:
                    _sluice_argv, "sluice"),
         ServerSpec("sluice-log", "sluice serve defaults (access log on, to stderr)",
                    _sluice_defaults_argv, "sluice"),
+        ServerSpec("sluice-master", "sluice under its master (1 worker, metrics off)",
+                   _sluice_master_argv, "sluice"),
+        ServerSpec("sluice-metrics", "sluice --metrics-bind (1 worker under the master)",
+                   _sluice_metrics_argv, "sluice"),
         ServerSpec("gunicorn-sync", "gunicorn sync (1 worker)",
                    _gunicorn_sync_argv, "gunicorn"),
         ServerSpec("gunicorn-gthread", f"gunicorn gthread (1 worker × {threads} threads)",

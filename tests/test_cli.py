@@ -310,3 +310,25 @@ def test_cli_serve_app_from_environment_live() -> None:
         proc.terminate()
         proc.wait(15)
         proc.stderr.close()
+
+
+def test_cli_bad_metrics_bind_exits_with_config_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "tests.apps.metrics_app:app", "--metrics-bind", "9100"]) == EXIT_CONFIG
+    assert "invalid value '9100' for --metrics-bind: give HOST:PORT or [IPV6]:PORT" in capsys.readouterr().err
+
+
+def test_cli_metrics_bind_in_use_exits_with_config_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        code = main(
+            ["serve", "tests.apps.metrics_app:app", "--bind", "127.0.0.1:0", "--metrics-bind", f"127.0.0.1:{port}"]
+        )
+    finally:
+        taken.close()
+    assert code == EXIT_CONFIG
+    assert f"--metrics-bind: cannot bind 127.0.0.1:{port}: " in capsys.readouterr().err

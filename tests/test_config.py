@@ -98,3 +98,39 @@ def test_min_rates_reach_the_worker() -> None:
     finally:
         sock.close()
     assert resolve({}).min_send_rate == resolve({}).min_recv_rate == 240.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("127.0.0.1:9100", "127.0.0.1:9100"), ("[::1]:0", "[::1]:0"), ("0.0.0.0:9100", "0.0.0.0:9100"), ("off", None), ("", None)],
+)
+def test_metrics_bind_accepts_host_port_or_off(value: str, expected: str | None) -> None:
+    assert resolve({"metrics_bind": value}).metrics_bind == expected
+
+
+def test_metrics_bind_off_by_default() -> None:
+    assert resolve({}).metrics_bind is None
+
+
+@pytest.mark.parametrize("value", ["9100", "localhost", ":9100", "127.0.0.1:", "127.0.0.1:70000", "::1:9100", "unix:/tmp/m.sock", "[::1]9100"])
+def test_metrics_bind_refuses_what_is_not_host_port(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"for --metrics-bind: give HOST:PORT or \[IPV6\]:PORT") as info:
+        resolve({"metrics_bind": value})
+    assert str(info.value).startswith(f"invalid value {value!r} for --metrics-bind")
+
+
+def test_metrics_bind_from_the_environment() -> None:
+    assert resolve(environ={"SLUICE_METRICS_BIND": "127.0.0.1:9100"}).metrics_bind == "127.0.0.1:9100"
+
+
+def test_metrics_bind_turns_metrics_on_in_the_worker() -> None:
+    import socket
+
+    from sluice.server.runner import build_worker
+
+    sock = socket.socket()
+    try:
+        assert build_worker(lambda e, s: [], [sock], resolve({})).stats is None
+        assert build_worker(lambda e, s: [], [sock], resolve({"metrics_bind": "127.0.0.1:0"})).stats is not None
+    finally:
+        sock.close()

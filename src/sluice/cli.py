@@ -605,7 +605,7 @@ def serve_command(info: ScriptInfo, /, target: str | None, **settings: Any) -> N
     configure_logging(config)
     if target is not None:
         info = ScriptInfo(target)
-    if config.workers > 1 or config.max_requests:
+    if config.workers > 1 or config.max_requests or config.metrics_bind:
         configure_access_log(config)
         status = _supervise(info, config)
         if status:

@@ -131,6 +131,21 @@ def _root_path(value: str) -> str:
     return text
 
 
+def _metrics_bind(value: str) -> str | None:
+    text = value.strip()
+    if text.lower() in _OFF:
+        return None
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+    else:
+        host, sep, port = text.rpartition(":")
+        if ":" in host:
+            sep = ""
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError("give HOST:PORT or [IPV6]:PORT with a port of 0 to 65535, e.g. 127.0.0.1:9100, or off")
+    return text
+
+
 class Setting:
     """One declared setting.
 
@@ -217,6 +232,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timeout", _seconds, 30.0, "Seconds a request may run: past it its stack is logged, the client gets a 504 (or a close if the response began) and DeadlineExceeded is raised in its thread. Also a worker whose loop sends no heartbeat for this long is dumped and replaced.", "SECONDS"),
     Setting("max_requests", _count, 0, "Retire a worker when this many requests have reached it (0: never) and start a new one; with --workers 1 this runs under a master too.", "N"),
     Setting("max_requests_jitter", _count, 0, "Add a random 0..N to --max-requests per worker, so workers do not restart together.", "N"),
+    Setting("metrics_bind", _metrics_bind, None, "Serve Prometheus metrics of every worker at http://HOST:PORT/metrics from the master (this runs under a master even with --workers 1; see docs/server.md, Metrics); off: none.", "HOST:PORT"),
     Setting("preload", _bool, False, "Import the app once in the master before forking workers (SIGHUP then cannot load new code).", "BOOL", is_flag=True),
     Setting("pid", _path, None, "Write the server's process id to this file (removed at exit).", "FILE"),
     Setting("config", _path, None, "Read settings from this TOML file (keys are setting names); the environment and flags override it.", "FILE"),

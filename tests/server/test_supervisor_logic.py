@@ -186,3 +186,74 @@ def test_dev_master_survives_its_watcher_exiting(
     master.on_other_exit(77, exit_status(1))
     assert master.watcher_pid == 0 and not master.stopping
     assert "reloading is off" in caplog.text
+def metrics_master() -> Supervisor:
+    from sluice.server.metrics import Aggregate
+
+    master = make_master()
+    master.metrics = Aggregate()
+    return master
+
+
+def test_supervisor_metrics_frames_read_whole_across_pipe_reads() -> None:
+    from sluice.server.metrics import WorkerStats
+
+    stats = WorkerStats()
+    stats.thread().done("GET", 200, 0.001)
+    frame = stats.snapshot(0, 8, 3)
+    master = metrics_master()
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    proc = WorkerProcess(10, 1, read_end, 0.0)
+    master.workers[10] = proc
+    master._selector.register(read_end, 1, proc)
+    try:
+        os.write(write_end, b"R" + frame[:7])
+        assert master._read_worker(proc)
+        assert proc.ready and master.metrics is not None and master.metrics.live == {}
+        os.write(write_end, frame[7:] + b"Q" + frame)
+        assert master._read_worker(proc)
+        assert proc.retiring and proc.stop_sent_at is not None
+        assert master.metrics.live[10][-1] == 3  # open connections, the last gauge
+        assert proc.inbox == b""
+        os.write(write_end, b"Eboom: R Q")
+        master._read_worker(proc)
+        assert proc.reading_error and proc.error == b"boom: R Q"
+    finally:
+        os.close(write_end)
+        master._read_worker(proc)  # EOF: unregisters and closes the read end
+        master._selector.close()
+    assert proc.pipe == -1
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        (lambda p: None, "crash"),
+        (lambda p: setattr(p, "retiring", True), "max_requests"),
+        (lambda p: setattr(p, "abort_sent_at", 1.0), "timeout"),
+    ],
+    ids=["died", "recycled", "no-heartbeat"],
+)
+def test_supervisor_ready_worker_exit_counted_as_a_restart(sent: list[tuple[int, int]], setup: object, reason: str) -> None:
+    master = metrics_master()
+    proc = add(master, 10)
+    setup(proc)  # type: ignore[operator]
+    master._on_exit(proc, exit_status(0) if reason == "max_requests" else int(signal.SIGKILL))  # killed: the signal number
+    assert master.metrics is not None and master.metrics.restarts == {reason: 1}
+
+
+def test_supervisor_worker_the_master_stopped_is_no_restart(sent: list[tuple[int, int]]) -> None:
+    master = metrics_master()
+    retired = add(master, 10)
+    retired.stop_sent_at = 1.0  # a reload or SIGTTOU
+    master._on_exit(retired, exit_status(0))
+    master.stopping = True
+    master._on_exit(add(master, 11), exit_status(0))
+    assert master.metrics is not None and master.metrics.restarts == {}
+
+
+def test_supervisor_worker_dying_before_ready_counted_as_a_crash(sent: list[tuple[int, int]]) -> None:
+    master = metrics_master()
+    master.ever_ready = True
+    master._on_exit(add(master, 10, ready=False), exit_status(1))
+    assert master.metrics is not None and master.metrics.restarts == {"crash": 1}

@@ -103,7 +103,7 @@ class DevSupervisor(Supervisor):
         finally:
             self._stop_watcher()
 
-    def _on_changes(self) -> None:
+    def _on_changes(self, fd: int, events: int) -> None:
         paths = read_changes(self.watcher_pipe)
         if paths is None:
             self._selector.unregister(self.watcher_pipe)

@@ -136,6 +136,7 @@ def build_worker(
         request_timeout=config.timeout,
         recycle_stuck=recycle_stuck,
         on_retire=on_retire,
+        metrics=config.metrics_bind is not None,
         buffers=Buffers(
             response_memory=config.response_buffer,
             response_spool=config.max_response_spool,
@@ -211,7 +212,7 @@ def raise_open_files_limit() -> int:
 def run(app: WSGIApp, config: Config) -> None:
     """Serve ``app`` until SIGTERM or SIGINT, then drain and return.
 
-    With one worker (and no ``max_requests``) this process serves: signal
+    With one worker (and no ``max_requests`` or ``metrics_bind``) this process serves: signal
     handlers are installed only when called from the main thread, and the
     app's worker hooks run before the first request and after the drain.
     Otherwise this process becomes the master of forked workers that share
@@ -221,13 +222,15 @@ def run(app: WSGIApp, config: Config) -> None:
         ConfigError: an address cannot be bound, or workers were asked for
             outside the main thread.
     """
-    if config.workers > 1 or config.max_requests:
+    if config.workers > 1 or config.max_requests or config.metrics_bind:
         # The app is already imported here, as with --preload: the master
         # forks workers that share it (SIGHUP replaces them, same code).
         from sluice.server.supervisor import Supervisor
 
         if threading.current_thread() is not threading.main_thread():
-            raise ConfigError("workers > 1 and max_requests need the main thread (the master handles signals)")
+            raise ConfigError(
+                "workers > 1, max_requests and metrics_bind need the main thread (the master handles signals)"
+            )
         Supervisor(lambda: app, config).run()
         return
     raise_open_files_limit()

@@ -6,7 +6,10 @@ worker's ``accept``). Each worker is tied to the master by a pipe it writes
 to: ``R`` once the app imported and the worker is about to serve, ``.`` on
 each tick of its loop (about once a second: the heartbeat), or ``E`` and
 the error text when the app cannot be loaded, before it exits with status
-3. Signal handlers do nothing but wake the master (``signal.set_wakeup_fd``
+3. With ``--metrics-bind`` the heartbeat is a metrics snapshot instead
+(``M``, a length and the worker's counters: :mod:`sluice.server.metrics`),
+which the master sums and serves on its own loop
+(:mod:`sluice.server.exporter`). Signal handlers do nothing but wake the master (``signal.set_wakeup_fd``
 writes the signal number to a pipe); one loop reads those numbers, the
 workers' pipes, reaps children with ``waitpid(WNOHANG)`` and then brings
 the process table back to its target.
@@ -49,10 +52,14 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sluice.config import Config
 from sluice.server.listeners import close_listener
+from sluice.server.metrics import FRAME
+from sluice.server.metrics import Aggregate
+from sluice.server.metrics import read_frames
 from sluice.server.runner import bind_listeners
 from sluice.server.runner import build_worker
 from sluice.server.runner import raise_open_files_limit
@@ -60,6 +67,9 @@ from sluice.server.runner import remove_pid_file
 from sluice.server.runner import run_worker_hooks
 from sluice.server.runner import write_pid_file
 from sluice.server.wsgi import WSGIApp
+
+if TYPE_CHECKING:
+    from sluice.server.exporter import MetricsServer
 
 log = logging.getLogger("sluice.error")
 
@@ -111,6 +121,10 @@ class WorkerProcess:
         self.killed = False
         self.error = b""
         self.reading_error = False
+        #: What it wrote that is not parsed yet (part of a metrics frame).
+        self.inbox = bytearray()
+        #: It said it retires by itself (--max-requests).
+        self.retiring = False
 
 
 class Supervisor:
@@ -146,6 +160,9 @@ class Supervisor:
         #: The master's own descriptors besides the signal pipe and the
         #: workers' pipes; a forked worker closes them.
         self.master_fds: list[int] = []
+        #: With ``metrics_bind``: the workers' summed metrics and the endpoint serving them.
+        self.metrics: Aggregate | None = None
+        self.exporter: MetricsServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -163,6 +180,8 @@ class Supervisor:
                 self.app = self.load_app()
             if self.config.pid:
                 write_pid_file(self.config.pid)
+            if self.config.metrics_bind:
+                self._start_metrics(self.config.metrics_bind)
             self._install_signals()
             log.info(
                 "Master %d: %d worker(s)%s", os.getpid(), self.count, " (app preloaded)" if self.app else ""
@@ -175,6 +194,15 @@ class Supervisor:
             self._close()
         log.info("Master %d: stopped", os.getpid())
         return self.exit_status
+
+    def _start_metrics(self, address: str) -> None:
+        from sluice.server.exporter import MetricsServer
+        from sluice.server.metrics import render
+
+        aggregate = self.metrics = Aggregate()
+        render(aggregate, 0)  # imports prometheus_client now, before the fork, and checks it works
+        self.exporter = MetricsServer(address, self._selector, lambda: render(aggregate, len(self.workers)))
+        log.info("Metrics on %s", self.exporter.url)
 
     def _install_signals(self) -> None:
         self._sig_r, self._sig_w = os.pipe()
@@ -193,6 +221,8 @@ class Supervisor:
             os.close(self._sig_r)
             os.close(self._sig_w)
             self._sig_r = self._sig_w = -1
+        if self.exporter is not None:
+            self.exporter.close()
         self._selector.close()
         for sock in self.listeners:
             close_listener(sock)
@@ -203,16 +233,18 @@ class Supervisor:
 
     def _loop(self) -> None:
         while True:
-            for key, _ in self._selector.select(timeout=0.25):
+            for key, events in self._selector.select(timeout=0.25):
                 if key.fd == self._sig_r:
                     self._read_signals()
-                elif isinstance(key.data, WorkerProcess):
+                elif type(key.data) is WorkerProcess:
                     self._read_worker(key.data)
                 else:
-                    key.data()  # a reader a subclass registered (the dev server's watcher)
+                    key.data(key.fd, events)  # the metrics endpoint, the dev server's watcher
             self.handle_signals()
             self.reap_workers()
             now = time.monotonic()
+            if self.exporter is not None:
+                self.exporter.expire(now)
             if self.stopping:
                 if not self.workers:
                     return
@@ -378,18 +410,25 @@ class Supervisor:
         if proc.reading_error:
             proc.error += data
             return True
-        head, sep, rest = data.partition(_ERROR)
-        if _READY in head and not proc.ready:
-            proc.ready = True
-            self.ever_ready = True
-            self.backoff = 0.0
-            log.info("worker %d (generation %d) ready", proc.pid, proc.generation)
-        if _RETIRING in head and proc.stop_sent_at is None:
-            # It stops by itself (--max-requests); its replacement starts now.
-            proc.stop_sent_at = time.monotonic()
-        if sep:
+        inbox = proc.inbox
+        inbox += data
+        for kind, values in read_frames(inbox):
+            if kind == _READY and not proc.ready:
+                proc.ready = True
+                self.ever_ready = True
+                self.backoff = 0.0
+                log.info("worker %d (generation %d) ready", proc.pid, proc.generation)
+            elif kind == _RETIRING:
+                proc.retiring = True
+                if proc.stop_sent_at is None:
+                    # It stops by itself (--max-requests); its replacement starts now.
+                    proc.stop_sent_at = time.monotonic()
+            elif kind == FRAME and values is not None and self.metrics is not None:
+                self.metrics.update(proc.pid, values)
+        if inbox[:1] == _ERROR:
             proc.reading_error = True
-            proc.error = rest
+            proc.error = bytes(inbox[1:])
+            inbox.clear()
         return True
 
     def reap_workers(self) -> None:
@@ -412,6 +451,9 @@ class Supervisor:
                 self._selector.unregister(proc.pipe)
                 os.close(proc.pipe)
                 proc.pipe = -1
+            if self.metrics is not None:
+                # Its last snapshot's counters stay in the totals.
+                self.metrics.retire(pid)
             self._on_exit(proc, status)
 
     def _on_exit(self, proc: WorkerProcess, status: int) -> None:
@@ -421,6 +463,9 @@ class Supervisor:
         if proc.ready:
             level = logging.INFO if expected or code == 0 else logging.WARNING
             log.log(level, "worker %d (generation %d) %s", proc.pid, proc.generation, how)
+            reason = _restart_reason(proc)
+            if reason is not None and not self.stopping and self.metrics is not None:
+                self.metrics.count_restart(reason)
             return
         error = proc.error.decode("utf-8", "replace").rstrip()
         if self.stopping or expected:
@@ -445,6 +490,8 @@ class Supervisor:
             self.exit_status = EXIT_APP_LOAD
             self.stop(graceful=False)
             return
+        if self.metrics is not None:
+            self.metrics.count_restart("crash")
         self.backoff = min(max(self.backoff * 2, 0.1), _BACKOFF_MAX)
         self.spawn_after = time.monotonic() + self.backoff
         log.error(
@@ -518,6 +565,8 @@ class Supervisor:
         for fd in self.master_fds:
             os.close(fd)
         self._selector.close()
+        if self.exporter is not None:
+            self.exporter.close_in_child()
         # SIGABRT from the master (no heartbeat): every thread's stack to the error log.
         faulthandler.enable(file=sys.stderr, all_threads=True)
         try:
@@ -549,7 +598,8 @@ class Supervisor:
                 worker.stop()
                 return
             try:
-                os.write(pipe, _BEAT)
+                # A metrics frame is below PIPE_BUF: written whole or not at all.
+                os.write(pipe, _BEAT if worker.stats is None else worker.metrics_snapshot())
             except OSError:
                 # A full pipe means the master is busy, not that we are stuck.
                 pass
@@ -581,6 +631,11 @@ class Supervisor:
         _write_all(pipe, _READY)
         os.set_blocking(pipe, False)  # a heartbeat never waits for the master
         worker.run()
+        if worker.stats is not None:
+            try:
+                os.write(pipe, worker.metrics_snapshot())  # the last counts, so none is lost
+            except OSError:
+                pass
         run_worker_hooks(app, "stop")
         return 0
 
@@ -613,6 +668,17 @@ class _WorkerUnixSocket(socket.socket):
     def getsockname(self) -> Any:
         """The bound path, or ``""`` after :meth:`release_path`."""
         return self._path if self._path is not None else super().getsockname()
+
+
+def _restart_reason(proc: WorkerProcess) -> str | None:
+    """Why a worker that was ready is replaced (sluice_worker_restarts_total), or None if the master retired it."""
+    if proc.retiring:
+        return "max_requests"
+    if proc.abort_sent_at is not None:
+        return "timeout"
+    if proc.stop_sent_at is None:
+        return "crash"
+    return None
 
 
 def _wake_only(signum: int, frame: object) -> None:

@@ -56,6 +56,10 @@ Hand-off rules (who owns a connection, which thread runs what):
   connection back (``_handed_back`` and the wake pipe) after clearing
   ``busy`` under ``lock``; the loop goes on receiving the body
   (``_take_back``).
+- Metrics (``--metrics-bind``): each pool thread writes only its own
+  ``ThreadStats``; the loop stamps ``dispatched`` before the queue put that
+  hands the connection over, and reads every thread's counters for
+  :meth:`Worker.metrics_snapshot` (see :mod:`sluice.server.metrics`).
 - What relies on the GIL: ``conns`` (a dict the loop iterates over a copy
   of while threads pop from it), the ``SimpleQueue`` hand-off, reads of
   ``busy`` outside ``lock`` by the loop (only the owner clears it), stores
@@ -120,6 +124,9 @@ from sluice.server.wsgi import path_info
 
 if TYPE_CHECKING:
     from ssl import SSLContext
+
+    from sluice.server.metrics import ThreadStats
+    from sluice.server.metrics import WorkerStats
 
 log = logging.getLogger("sluice.error")
 
@@ -272,7 +279,11 @@ class _Conn:
         "tls",
         "handshaking",
         "more_flag",
+        "dispatched",
     )
+
+    #: When the loop handed the connection to the pool (set with metrics only).
+    dispatched: float
 
     def __init__(
         self,
@@ -618,6 +629,8 @@ class Worker:
         ready_path: a path the worker answers itself, 200 ``ready``, or 503
             ``draining`` once a graceful stop began (readiness).
         access_log_format: ``combined`` or ``json`` (one object per line).
+        metrics: count requests, durations and queue waits per pool thread
+            (:mod:`sluice.server.metrics`) for :meth:`metrics_snapshot`.
     """
 
     def __init__(
@@ -639,6 +652,7 @@ class Worker:
         health_path: str | None = None,
         ready_path: str | None = None,
         access_log_format: str = "combined",
+        metrics: bool = False,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -685,6 +699,11 @@ class Worker:
         self._stop_deadline = 0.0
         self._accept_paused_until = 0.0
         self._pool: list[threading.Thread] = []
+        self.stats: WorkerStats | None = None
+        if metrics:
+            from sluice.server.metrics import WorkerStats  # loaded with metrics only
+
+            self.stats = WorkerStats()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -794,6 +813,11 @@ class Worker:
                 self._check_stuck(now)
                 if self.on_tick is not None:
                     self.on_tick()
+
+    def metrics_snapshot(self) -> bytes:
+        """This worker's counters and gauges as a pipe frame (loop side; metrics on)."""
+        assert self.stats is not None
+        return self.stats.snapshot(self._queue.qsize(), self.threads, len(self.conns))
 
     def _busy_count(self) -> int:
         return sum(1 for c in list(self.conns.values()) if c.busy)
@@ -1001,6 +1025,8 @@ class Worker:
 
     def _dispatch(self, conn: _Conn, request: Request, body_done: bool) -> None:
         conn.request = request
+        if self.stats is not None:
+            conn.dispatched = time.monotonic()
         conn.busy = True
         self._queue.put_nowait((conn, body_done))
 
@@ -1336,13 +1362,14 @@ class Worker:
     def _thread_main(self) -> None:
         _set_batch_policy()
         get = self._queue.get
+        stats = self.stats.thread() if self.stats is not None else None
         while True:
             item = get()
             if item is None:
                 return
             conn, body_done = item
             try:
-                self._serve(conn, body_done)
+                self._serve(conn, body_done, stats)
             except DeadlineExceeded:
                 # Raised for a request given up at the deadline, after
                 # _serve's own handler (the loop has its client).
@@ -1350,12 +1377,16 @@ class Worker:
             except Exception:
                 log.exception("internal error while serving %s", _peer(conn))
                 self._close(conn)
+            if stats is not None:
+                stats.busy = 0
 
-    def _serve(self, conn: _Conn, body_done: bool) -> None:
+    def _serve(self, conn: _Conn, body_done: bool, stats: ThreadStats | None = None) -> None:
         """Answer the dispatched request and any pipelined ones after it."""
         proto = conn.proto
         request = conn.request
         assert request is not None
+        if stats is not None:
+            stats.begin(time.monotonic() - conn.dispatched)
         log_access = self.access_log_enabled
         probes = self._probes
         conn.thread_id = threading.get_ident()
@@ -1405,8 +1436,12 @@ class Worker:
                     log.debug("connection from %s lost: %s", _peer(conn), exc)
                 self._close(conn)
                 return
-            if log_access:
-                self._log_access(conn, request, outcome, time.monotonic() - started)
+            if log_access or stats is not None:
+                duration = time.monotonic() - started
+                if stats is not None:
+                    stats.done(request.method, outcome.status, duration)
+                if log_access:
+                    self._log_access(conn, request, outcome, duration)
             if self.max_requests and next(self._served) == self.max_requests:
                 log.info("served %d requests (--max-requests): stopping gracefully", self.max_requests)
                 if self.on_retire is not None:
