@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable
 from typing import IO
 
+from sluice import requestid
 from sluice.errors import DeadlineExceeded
 from sluice.errors import LocalProtocolError
 from sluice.errors import RemoteProtocolError
@@ -54,15 +55,19 @@ class Outcome:
         status: the status code sent (0 if none was sent).
         bytes_sent: body bytes sent.
         body_complete: the whole request body was received.
+        request_id: the request's id (:mod:`sluice.requestid`).
     """
 
-    __slots__ = ("keep_alive", "status", "bytes_sent", "body_complete")
+    __slots__ = ("keep_alive", "status", "bytes_sent", "body_complete", "request_id")
 
-    def __init__(self, keep_alive: bool, status: int, bytes_sent: int, body_complete: bool = True) -> None:
+    def __init__(
+        self, keep_alive: bool, status: int, bytes_sent: int, body_complete: bool = True, request_id: str = ""
+    ) -> None:
         self.keep_alive = keep_alive
         self.status = status
         self.bytes_sent = bytes_sent
         self.body_complete = body_complete
+        self.request_id = request_id
 
 
 def handle_request(
@@ -77,6 +82,7 @@ def handle_request(
     body_done: bool,
     initial_body: bytes = b"",
     body_file: IO[bytes] | None = None,
+    trusted: bool = False,
 ) -> Outcome:
     """Run the WSGI app for ``request`` and send its response.
 
@@ -93,6 +99,8 @@ def handle_request(
         initial_body: body bytes the loop received before the call.
         body_file: the whole body, received by the loop into a temporary
             file (then ``body_done`` is true and ``initial_body`` empty).
+        trusted: the peer is a trusted proxy: its ``X-Request-ID`` or
+            ``traceparent`` may name the request's id.
 
     Returns:
         The :class:`Outcome`.
@@ -110,7 +118,32 @@ def handle_request(
     else:
         stream = EMPTY_INPUT
     environ = make_environ(request, stream, info, server_addr, client_addr)
-    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream)
+    if trusted and ("HTTP_X_REQUEST_ID" in environ or "HTTP_TRACEPARENT" in environ):
+        request_id = requestid.choose(environ.get("HTTP_X_REQUEST_ID"), environ.get("HTTP_TRACEPARENT"))
+    else:
+        request_id = requestid.new_id()
+    environ["sluice.request_id"] = request_id
+    # Log records emitted on this thread until the exchange ends carry the id.
+    token = requestid.current.set(request_id)
+    try:
+        return _respond(app, conn, request, transport, info, environ, stream, keep_alive, request_id)
+    finally:
+        requestid.current.reset(token)
+
+
+def _respond(
+    app: WSGIApp,
+    conn: Connection,
+    request: Request,
+    transport: Transport,
+    info: ServerInfo,
+    environ: dict[str, object],
+    stream: InputStream | SpooledInput | EmptyInput,
+    keep_alive: bool,
+    request_id: str,
+) -> Outcome:
+    """Call the app, send its answer, close its iterable: the body of :func:`handle_request`."""
+    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream, request_id)
     transport.exchange = exchange
     result: Iterable[bytes] | None = None
     try:
@@ -138,7 +171,7 @@ def handle_request(
                 exchange.hold = True
             else:
                 if stream.is_complete:
-                    return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)
+                    return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True, request_id)
                 result_iter = ()  # sent; the body left unread is dealt with below
         elif isinstance(result, FileWrapper) and exchange.status is not None:
             if exchange.send_file(result):
@@ -155,22 +188,22 @@ def handle_request(
         raise
     except ResponseError:
         _close(result, request)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
+        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
     except RemoteProtocolError as exc:
         # The body the app was reading was malformed: answer if we still can.
         _close(result, request)
         error_log.info("%s %s: bad request body: %s", request.method, request.target, exc)
         if not exchange.headers_sent:
-            _send_error(transport, exc.status_hint, str(exc))
-            return Outcome(False, exc.status_hint, 0, False)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
+            _send_error(transport, exc.status_hint, str(exc), request_id)
+            return Outcome(False, exc.status_hint, 0, False, request_id)
+        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
     except Exception:
         _close(result, request)
         error_log.exception("error while handling %s %s", request.method, request.target)
         if not exchange.headers_sent:
-            _send_error(transport, 500, "")
-            return Outcome(False, 500, 0, stream.is_complete)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
+            _send_error(transport, 500, "", request_id)
+            return Outcome(False, 500, 0, stream.is_complete, request_id)
+        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
     _close(result, request)
     keep = exchange.keep_alive
     if keep and not stream.is_complete:
@@ -182,7 +215,7 @@ def handle_request(
                 keep = stream.drain(MAX_DRAIN)
             except RemoteProtocolError:
                 keep = False
-    return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete)
+    return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
 
 
 def _code(exchange: Exchange) -> int:
@@ -190,9 +223,9 @@ def _code(exchange: Exchange) -> int:
     return exchange.code if exchange.headers_sent else 0
 
 
-def _send_error(transport: Transport, code: int, message: str) -> None:
+def _send_error(transport: Transport, code: int, message: str, request_id: str) -> None:
     try:
-        transport.send(format_error(code, message, clock.date()))
+        transport.send(format_error(code, message, clock.date(), request_id=request_id))
     except OSError:
         pass
 

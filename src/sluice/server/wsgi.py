@@ -214,6 +214,7 @@ _checked_statuses: set[str] = set()
 _CACHE_LIMIT = 4096
 HAS_DATE = 1
 HAS_SERVER = 2
+HAS_REQUEST_ID = 4
 
 
 def check_start_response_call(headers_sent: bool, called_before: bool, exc_info: ExcInfo | None) -> None:
@@ -248,7 +249,8 @@ def check_response_head(status: str, headers: list[tuple[str, str]]) -> tuple[in
 
     Returns:
         The app's ``Content-Length`` as an int (``None`` if it set none) and
-        flags: :data:`HAS_DATE` and :data:`HAS_SERVER` if those were set.
+        flags: :data:`HAS_DATE`, :data:`HAS_SERVER` and :data:`HAS_REQUEST_ID`
+        if those were set.
 
     Raises:
         LocalProtocolError: a malformed status, header name or value (CR, LF,
@@ -280,6 +282,8 @@ def check_response_head(status: str, headers: list[tuple[str, str]]) -> tuple[in
             flags |= HAS_DATE
         elif lower == "server":
             flags |= HAS_SERVER
+        elif lower == "x-request-id":
+            flags |= HAS_REQUEST_ID
     return length, flags
 
 
