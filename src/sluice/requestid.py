@@ -18,9 +18,9 @@ An untrusted peer always gets a new id: its headers are ignored, so a client
 cannot forge another request's id in the logs.
 
 A new id is 20 lowercase hex digits drawn at random once per process (80
-bits, drawn again in a forked child), a ``-`` and a decimal counter:
-``3f9a1c0e7b2d4a5691c2-17``. PERF: it costs one ``next()``, one ``str()``
-and one concatenation, no system call and no format spec (``uuid4()`` and
+bits, drawn again in a forked child), a ``-`` and a decimal number:
+``3f9a1c0e7b2d4a5691c2-17``. PERF: ids are made 256 at a time, so one costs
+a ``list.pop()``, no system call and no format spec (``uuid4()`` and
 ``os.urandom(16).hex()`` make a system call each; benchmarks/RESULTS.md
 "Request ids"). Two processes draw the same prefix with a probability of
 about n²/2⁸¹ for n processes ever started, so ids are unique across workers
@@ -29,51 +29,84 @@ to be.
 
 Log records: :func:`install_log_records` wraps the logging record factory
 once, so every record gets ``record.request_id``: the id of the request the
-emitting thread (or asyncio task, or copied context) is serving, or None.
-The server sets it (:data:`current`, a ``ContextVar``) around the app's
-call, its body iteration and ``close()`` on the pool thread.
+emitting thread is serving, or None. The server sets it (:data:`serving`,
+keyed by thread) around the app's call, its body iteration and ``close()``
+on the pool thread; an asyncio loop the app runs on that thread sees it,
+another thread the app starts does not. PERF: a dict keyed by thread costs
+two stores per request; a ``ContextVar``'s set and reset cost four times
+as much (benchmarks/RESULTS.md "Request ids").
 
 This module imports nothing of the server or the framework: both use it.
 """
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import os
+from threading import get_ident
 from typing import Any
 
 #: The longest ``X-Request-ID`` taken from a peer.
 MAX_LENGTH = 128
 
-#: The id of the request the current context serves (None outside one).
-current: contextvars.ContextVar[str | None] = contextvars.ContextVar("sluice.request_id", default=None)
+#: Thread id (``threading.get_ident()``) -> the id of the request that
+#: thread serves, None between requests. Written by the serving thread
+#: only (one dict store under the GIL), read by :func:`current_id` and log
+#: records.
+serving: dict[int, str | None] = {}
 
+#: Ids are made this many at a time.
+_BATCH = 256
 _prefix = ""  # drawn at the first id, and again after a fork
-_counter = itertools.count(1)
+_batches = itertools.count()
+_ready: list[str] = []  # made, not yet given out; popped from the end
 
 
 def new_id() -> str:
-    """A new request id: this process's random prefix and the next value of its counter."""
-    if not _prefix:
-        _draw_prefix()
-    return _prefix + str(next(_counter))
+    """A new request id: this process's random prefix, ``-`` and a number no other id of the process has."""
+    try:
+        return _ready.pop()
+    except IndexError:
+        return make_batch()
 
 
-def _draw_prefix() -> None:
-    global _prefix, _counter
-    _prefix = os.urandom(10).hex() + "-"
-    _counter = itertools.count(1)
+#: ``new_id()`` without its Python frame, for the server's hot path:
+#: ``take_id()`` raises IndexError when :func:`make_batch` must be called.
+take_id = _ready.pop
 
 
-def _forget_prefix() -> None:
-    # A forked child must not repeat its parent's ids.
+def make_batch() -> str:
+    """Make the next :data:`_BATCH` ids; return one and keep the rest in ``_ready``.
+
+    Two threads that find ``_ready`` empty at once each make a batch of
+    their own numbers (``next()`` is atomic under the GIL): no id repeats.
+    """
     global _prefix
+    if not _prefix:
+        _prefix = os.urandom(10).hex() + "-"
+    prefix = _prefix
+    first = next(_batches) * _BATCH
+    _ready.extend([prefix + str(number) for number in range(first + _BATCH - 1, first, -1)])
+    return prefix + str(first)
+
+
+def _forget_ids() -> None:
+    # A forked child must not repeat its parent's ids: a new prefix, and
+    # none of the parent's ready ones.
+    global _prefix, _batches
     _prefix = ""
+    _batches = itertools.count()
+    _ready.clear()
+    serving.clear()
 
 
-os.register_at_fork(after_in_child=_forget_prefix)
+os.register_at_fork(after_in_child=_forget_ids)
+
+
+def current_id() -> str | None:
+    """The id of the request the calling thread serves, or None."""
+    return serving.get(get_ident())
 
 
 def is_valid(value: str) -> bool:
@@ -141,7 +174,7 @@ def install_log_records() -> None:
 
     def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = factory(*args, **kwargs)
-        record.request_id = current.get()
+        record.request_id = serving.get(get_ident())
         return record
 
     make_record._sluice_request_id = True  # type: ignore[attr-defined]

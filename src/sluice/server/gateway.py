@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from threading import get_ident
 from typing import IO
 
 from sluice import requestid
+from sluice.requestid import serving
+from sluice.requestid import take_id
 from sluice.errors import DeadlineExceeded
 from sluice.errors import LocalProtocolError
 from sluice.errors import RemoteProtocolError
@@ -121,101 +124,92 @@ def handle_request(
     if trusted and ("HTTP_X_REQUEST_ID" in environ or "HTTP_TRACEPARENT" in environ):
         request_id = requestid.choose(environ.get("HTTP_X_REQUEST_ID"), environ.get("HTTP_TRACEPARENT"))
     else:
-        request_id = requestid.new_id()
+        # PERF: requestid.new_id() inline: one frame less per request.
+        try:
+            request_id = take_id()
+        except IndexError:
+            request_id = requestid.make_batch()
     environ["sluice.request_id"] = request_id
     # Log records emitted on this thread until the exchange ends carry the id.
-    token = requestid.current.set(request_id)
+    thread = get_ident()
+    serving[thread] = request_id
     try:
-        return _respond(app, conn, request, transport, info, environ, stream, keep_alive, request_id)
-    finally:
-        requestid.current.reset(token)
-
-
-def _respond(
-    app: WSGIApp,
-    conn: Connection,
-    request: Request,
-    transport: Transport,
-    info: ServerInfo,
-    environ: dict[str, object],
-    stream: InputStream | SpooledInput | EmptyInput,
-    keep_alive: bool,
-    request_id: str,
-) -> Outcome:
-    """Call the app, send its answer, close its iterable: the body of :func:`handle_request`."""
-    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream, request_id)
-    transport.exchange = exchange
-    result: Iterable[bytes] | None = None
-    try:
-        result = app(environ, exchange.start_response)
-        if exchange.status is None and type(result) in (list, tuple):
-            raise LocalProtocolError("the app returned without calling start_response()")
-        result_iter: Iterable[bytes] = result
-        if (
-            (type(result) is list or type(result) is tuple)
-            and exchange.status is not None
-            and not exchange.headers_sent
-        ):
-            # PERF: a buffered body goes out with its head in one write, its
-            # length known (benchmarks/bench_hotpath.py). A large one is
-            # never joined (copied) to its head: its known length frames it
-            # and each item is sent as it is.
-            total = None
-            if len(result) == 1:
-                body = result[0]
-            else:
-                total = total_length(result)  # raises for an item that is not bytes
-                body = b"".join(result) if len(result) <= 16 and total <= JOIN_LIMIT else None
-            if type(body) is not bytes or not exchange.send_whole(body):
-                exchange.known_length = total if total is not None else total_length(result)
-                exchange.hold = True
-            else:
-                if stream.is_complete:
-                    return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True, request_id)
-                result_iter = ()  # sent; the body left unread is dealt with below
-        elif isinstance(result, FileWrapper) and exchange.status is not None:
-            if exchange.send_file(result):
-                result_iter = ()
-        for chunk in result_iter:
+        exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream, request_id)
+        transport.exchange = exchange
+        result: Iterable[bytes] | None = None
+        try:
+            result = app(environ, exchange.start_response)
+            if exchange.status is None and type(result) in (list, tuple):
+                raise LocalProtocolError("the app returned without calling start_response()")
+            result_iter: Iterable[bytes] = result
+            if (
+                (type(result) is list or type(result) is tuple)
+                and exchange.status is not None
+                and not exchange.headers_sent
+            ):
+                # PERF: a buffered body goes out with its head in one write, its
+                # length known (benchmarks/bench_hotpath.py). A large one is
+                # never joined (copied) to its head: its known length frames it
+                # and each item is sent as it is.
+                total = None
+                if len(result) == 1:
+                    body = result[0]
+                else:
+                    total = total_length(result)  # raises for an item that is not bytes
+                    body = b"".join(result) if len(result) <= 16 and total <= JOIN_LIMIT else None
+                if type(body) is not bytes or not exchange.send_whole(body):
+                    exchange.known_length = total if total is not None else total_length(result)
+                    exchange.hold = True
+                else:
+                    if stream.is_complete:
+                        return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True, request_id)
+                    result_iter = ()  # sent; the body left unread is dealt with below
+            elif isinstance(result, FileWrapper) and exchange.status is not None:
+                if exchange.send_file(result):
+                    result_iter = ()
+            for chunk in result_iter:
+                if exchange.status is None:
+                    raise LocalProtocolError("the app yielded body bytes before calling start_response()")
+                exchange.send_body(chunk)
             if exchange.status is None:
-                raise LocalProtocolError("the app yielded body bytes before calling start_response()")
-            exchange.send_body(chunk)
-        if exchange.status is None:
-            raise LocalProtocolError("the app returned without calling start_response()")
-        exchange.finish()
-    except (OSError, DeadlineExceeded):
+                raise LocalProtocolError("the app returned without calling start_response()")
+            exchange.finish()
+        except (OSError, DeadlineExceeded):
+            _close(result, request)
+            raise
+        except ResponseError:
+            _close(result, request)
+            return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+        except RemoteProtocolError as exc:
+            # The body the app was reading was malformed: answer if we still can.
+            _close(result, request)
+            error_log.info("%s %s: bad request body: %s", request.method, request.target, exc)
+            if not exchange.headers_sent:
+                _send_error(transport, exc.status_hint, str(exc), request_id)
+                return Outcome(False, exc.status_hint, 0, False, request_id)
+            return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+        except Exception:
+            _close(result, request)
+            error_log.exception("error while handling %s %s", request.method, request.target)
+            if not exchange.headers_sent:
+                _send_error(transport, 500, "", request_id)
+                return Outcome(False, 500, 0, stream.is_complete, request_id)
+            return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
         _close(result, request)
-        raise
-    except ResponseError:
-        _close(result, request)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
-    except RemoteProtocolError as exc:
-        # The body the app was reading was malformed: answer if we still can.
-        _close(result, request)
-        error_log.info("%s %s: bad request body: %s", request.method, request.target, exc)
-        if not exchange.headers_sent:
-            _send_error(transport, exc.status_hint, str(exc), request_id)
-            return Outcome(False, exc.status_hint, 0, False, request_id)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
-    except Exception:
-        _close(result, request)
-        error_log.exception("error while handling %s %s", request.method, request.target)
-        if not exchange.headers_sent:
-            _send_error(transport, 500, "", request_id)
-            return Outcome(False, 500, 0, stream.is_complete, request_id)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
-    _close(result, request)
-    keep = exchange.keep_alive
-    if keep and not stream.is_complete:
-        if stream.continue_pending:
-            # The client still holds the body back; it may send it later.
-            keep = False
-        else:
-            try:
-                keep = stream.drain(MAX_DRAIN)
-            except RemoteProtocolError:
+        keep = exchange.keep_alive
+        if keep and not stream.is_complete:
+            if stream.continue_pending:
+                # The client still holds the body back; it may send it later.
                 keep = False
-    return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+            else:
+                try:
+                    keep = stream.drain(MAX_DRAIN)
+                except RemoteProtocolError:
+                    keep = False
+        return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+
+    finally:
+        serving[thread] = None
 
 
 def _code(exchange: Exchange) -> int:

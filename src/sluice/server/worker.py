@@ -1319,11 +1319,12 @@ class Worker:
             request = conn.request
         if request_id is None:
             request_id = self._request_id(conn, request)
-        token = requestid.current.set(request_id)
+        thread = threading.get_ident()
+        requestid.serving[thread] = request_id
         try:
             log.info("rejected a request from %s with %d: %s", _peer(conn), code, message)
         finally:
-            requestid.current.reset(token)
+            requestid.serving[thread] = None
         data = format_error(code, message, clock.date(), request_id=request_id)
         try:
             sent: int | None = conn.sock.send(data)
