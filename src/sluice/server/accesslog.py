@@ -43,6 +43,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from json.encoder import encode_basestring_ascii as _quote
 from typing import TYPE_CHECKING
 from typing import TextIO
@@ -61,6 +62,8 @@ MAX_PENDING = 16384
 COMBINED = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f %s'
 #: The same for a request the server rejected before its request line was read whole.
 COMBINED_NO_REQUEST = '%s - - [%s] "-" %d %s "-" "-" %.6f %s'
+# The lines as sluice's own handler writes them (PERF: no concatenation per line).
+_LINE = {COMBINED: COMBINED + "\n", COMBINED_NO_REQUEST: COMBINED_NO_REQUEST + "\n"}
 
 access_log = logging.getLogger("sluice.access")
 
@@ -182,7 +185,11 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         if count >= self._batch:
             if count >= self._limit:
                 self.flush()
-            else:
+            elif count == self._batch:
+                # PERF: once per batch, not per line until the writer
+                # drains (Event.set takes a lock and notifies in Python).
+                # A thread that misses the exact count leaves the batch to
+                # the interval.
                 self._full.set()
 
     def flush(self) -> None:
@@ -334,13 +341,14 @@ class AccessLog:
             combined lines.
     """
 
-    __slots__ = ("json_format", "_second", "_stamp", "_own")
+    __slots__ = ("json_format", "_second", "_stamp", "_add")
 
     def __init__(self, json_format: bool = False) -> None:
         self.json_format = json_format
         self._second = -1
         self._stamp = ""
-        self._own: LineHandler | None = None
+        #: ``add`` of sluice's own handler when it is alone, else None.
+        self._add: Callable[[str], None] | None = None
 
     def write(
         self,
@@ -366,13 +374,13 @@ class AccessLog:
         second = int(now)
         if second != self._second:
             self._refresh(second)
-        own = self._own
+        add = self._add
         if self.json_format:
             line = json_line(peer, request, status, bytes_sent, duration, request_id, now)
-            if own is None:
+            if add is None:
                 access_log.info("%s", line)
             else:
-                own.add(line + "\n")
+                add(line + "\n")
             return
         addr = peer[0] if peer else "-"
         if request is None:
@@ -403,16 +411,17 @@ class AccessLog:
                 duration,
                 request_id,
             )
-        if own is None:
+        if add is None:
             access_log.info(fmt, *args)
         else:
             # PERF: sluice's own handler alone: the line it would write,
             # queued without a LogRecord, written by its thread in batches
             # (benchmarks/RESULTS.md "Static files", "Access log cost").
-            own.add(fmt % args + "\n")
+            add(_LINE[fmt] % args)
 
     def _refresh(self, second: int) -> None:
         """A new second: the timestamp, and whether sluice's handler is still alone."""
         self._stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second))
-        self._own = own_handler()
+        own = own_handler()
+        self._add = own.add if own is not None else None
         self._second = second

@@ -86,10 +86,28 @@ class ServerInfo:
             "wsgi.run_once": False,
             "wsgi.file_wrapper": FileWrapper,
             "wsgi.input_terminated": True,
-            # Set per request by the gateway. PERF: present in the template,
-            # so the copy is sized for it and setting it never grows the dict.
+            # The keys every request sets, so that a copy has their room.
+            "REQUEST_METHOD": "",
+            "PATH_INFO": "",
+            "QUERY_STRING": "",
+            "RAW_URI": "",
+            "REQUEST_URI": "",
+            "SERVER_PROTOCOL": "",
+            "wsgi.input": None,
+            "REMOTE_ADDR": "",
+            "SERVER_NAME": "",
+            "SERVER_PORT": "",
             "sluice.request_id": "",
         }
+        # PERF: ``dict.copy()`` keeps the table size of a dict with few
+        # deletions. Grown past 21 keys once, the template's copies hold a
+        # request's header keys without growing (a resize, rehashing every
+        # key, per request otherwise; benchmarks/RESULTS.md "Request ids").
+        template = self.environ_template
+        for pad in range(22 - len(template)):
+            template[f"sluice.pad{pad}"] = None
+        for key in [key for key in template if key.startswith("sluice.pad")]:
+            del template[key]
 
 
 class FileWrapper:
