@@ -33,8 +33,8 @@ emitting thread is serving, or None. The server sets it (:data:`serving`,
 keyed by thread) around the app's call, its body iteration and ``close()``
 on the pool thread; an asyncio loop the app runs on that thread sees it,
 another thread the app starts does not. PERF: a dict keyed by thread costs
-two stores per request; a ``ContextVar``'s set and reset cost four times
-as much (benchmarks/RESULTS.md "Request ids").
+two stores per request, less than a ``ContextVar``'s set and reset
+(benchmarks/RESULTS.md "Request ids").
 
 This module imports nothing of the server or the framework: both use it.
 """

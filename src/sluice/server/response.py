@@ -249,17 +249,20 @@ class Exchange:
             # asks a final answer sent before the body to say so.
             self.keep_alive = False
         flags = self._flags
+        request_id = self.request_id
         if not flags:
-            lines.append(clock.stamp(self.info.server_header))
-            if self.request_id:
-                lines.append(f"X-Request-ID: {self.request_id}\r\n")
+            if request_id:
+                # PERF: one string with the Date and Server lines (benchmarks/RESULTS.md "Request ids").
+                lines.append(f"{clock.stamp(self.info.server_header)}X-Request-ID: {request_id}\r\n")
+            else:
+                lines.append(clock.stamp(self.info.server_header))
         else:
             if not flags & HAS_DATE:
                 lines.append(f"Date: {clock.date()}\r\n")
             if not flags & HAS_SERVER and self.info.server_header:
                 lines.append(f"Server: {self.info.server_header}\r\n")
-            if not flags & HAS_REQUEST_ID and self.request_id:
-                lines.append(f"X-Request-ID: {self.request_id}\r\n")
+            if not flags & HAS_REQUEST_ID and request_id:
+                lines.append(f"X-Request-ID: {request_id}\r\n")
         if not self.keep_alive:
             lines.append("Connection: close\r\n")
         elif version == "1.0":

@@ -34,12 +34,14 @@ Hand-off rules (who owns a connection, which thread runs what):
   call but the unregister in ``_close``. It reads a socket only while it
   owns the connection; an edge that comes while a thread owns it sets
   ``pending`` (and ``hup``) under ``lock`` and nothing else.
-- Pool threads only: ``_serve``, ``_next_request``, ``_release``,
-  the access log's ``write`` and the ``_Conn`` transport methods (``send``,
-  ``sendfile``, ``recv``), on the connection they own.
+- Pool threads only: ``_serve``, ``_next_request``, ``_release`` and the
+  ``_Conn`` transport methods (``send``, ``sendfile``, ``recv``), on the
+  connection they own.
 - Either thread: ``_close`` and ``_reject``/``_linger`` on a connection it
   owns. ``_close`` pops the connection from ``conns`` first, so a second
-  close is a no-op.
+  close is a no-op. ``AccessLog.write`` (a rejection's line is the loop's,
+  a response's the pool thread's): its per-second state is replaced whole,
+  and its handler's queue is a deque appended to under the GIL.
 - The outbox (queued response bytes) is the one thing both threads touch
   while a pool thread owns the connection: the thread adds and the loop
   sends, both under ``lock``, and whoever adds sends right after until the
