@@ -245,3 +245,23 @@ def test_request_id_json_lines_carry_it(tmp_path: Path) -> None:
     assert headers["x-request-id"] == ["json-id"]
     assert first["request_id"] == "json-id" and first["target"] == "/j" and first["status"] == 200
     assert second["request_id"] == generated_headers["x-request-id"][0]
+
+
+def test_request_id_a_504_keeps_the_id_the_app_saw(tmp_path: Path) -> None:
+    # The app runs past --timeout: the loop answers 504 itself, with the id
+    # the app's log records carry, and logs the request's line with it.
+    log = tmp_path / "access.log"
+    server = start_server(APP, "--access-log", str(log), "--timeout", "1")
+    try:
+        started = time.monotonic()
+        status, headers, _ = _get(server.port, "/sleep", b"X-Request-ID: slow-one")
+        assert status == 504
+        assert time.monotonic() - started < 4.5
+        assert headers["x-request-id"] == ["slow-one"]
+        server.wait_for_output(r"APPLOG slow-one call /sleep")
+        served = _Served(server, log)
+        line = _line_for(served, "slow-one")
+    finally:
+        server.stop()
+    assert re.search(r'"GET /sleep HTTP/1\.1" 504 \d+ "-" "-" (\d+\.\d{6}) slow-one$', line)
+    assert float(line.split()[-2]) >= 0.9
