@@ -8,7 +8,8 @@ instructions the server process executes, which repeat within a fraction
 of a percent for the same interpreter, code and input.
 
 Each count starts ``sluice serve benchmarks.apps:hello --access-log off``
-under callgrind (all threads: the loop and the pool), sends N hello
+(``--access-log FORMAT``: an access log in that format, to a file) under
+callgrind (all threads: the loop and the pool), sends N hello
 requests over one keep-alive connection in batches of DEPTH pipelined
 requests (DEPTH 1 is the plain keep-alive exchange: one request, one
 response), stops the server with SIGTERM and reads callgrind's total. The
@@ -92,17 +93,33 @@ def drive(port: int, requests: int, depth: int) -> None:
             done += batch
 
 
-def count(src: Path | None, requests: int, depth: int, workdir: Path, server_args: Sequence[str] = ()) -> int:
-    """Callgrind's instruction total for a server (``src``: a tree's src/, None: the working tree) answering ``requests``."""
+def count(
+    src: Path | None,
+    requests: int,
+    depth: int,
+    workdir: Path,
+    server_args: Sequence[str] = (),
+    access_log: str = "off",
+) -> int:
+    """Callgrind's instruction total for a server (``src``: a tree's src/, None: the working tree) answering ``requests``.
+
+    ``server_args``: extra ``sluice serve`` flags. ``access_log``: ``off``,
+    or the format (``combined``, ``json``) of an access log the server
+    writes to a file in ``workdir``.
+    """
     port = free_port()
     out = workdir / f"callgrind.{port}"
     log = workdir / f"server.{port}.log"
+    if access_log == "off":
+        log_args = ["--access-log", "off"]
+    else:
+        log_args = ["--access-log", str(workdir / f"access.{port}.log"), "--access-log-format", access_log]
     env = server_env((str(src),) if src is not None else ())
     env["PYTHONHASHSEED"] = "0"
     argv = [
         "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p",
         sys.executable, "-m", "sluice", "serve", APP,
-        "--bind", f"{HOST}:{port}", "--access-log", "off", "--log-level", "info", *server_args,
+        "--bind", f"{HOST}:{port}", *log_args, "--log-level", "info", *server_args,
     ]
     with log.open("wb") as log_file:
         proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -136,18 +153,24 @@ def count(src: Path | None, requests: int, depth: int, workdir: Path, server_arg
 
 
 def per_request(
-    src: Path | None, low: int, high: int, depth: int, workdir: Path, server_args: Sequence[str] = ()
+    src: Path | None,
+    low: int,
+    high: int,
+    depth: int,
+    workdir: Path,
+    server_args: Sequence[str] = (),
+    access_log: str = "off",
 ) -> float:
     """Instructions per request: two servers, ``low`` and ``high`` requests, counted at once on two cores."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        small = pool.submit(count, src, low, depth, workdir, server_args)
-        large = pool.submit(count, src, high, depth, workdir, server_args)
+        small = pool.submit(count, src, low, depth, workdir, server_args, access_log)
+        large = pool.submit(count, src, high, depth, workdir, server_args, access_log)
         return (large.result() - small.result()) / (high - low)
 
 
 def report(rows: dict[str, dict[int, float]], depths: Sequence[int], command: str, notes: Sequence[str]) -> str:
     """The Markdown section: a table of instructions per request and ratios to the working tree."""
-    current = rows["working tree"]
+    current = next(iter(rows.values()))
     lines = [
         "## Server instructions per request (`benchmarks/server_instructions.py`)",
         "",
@@ -155,12 +178,13 @@ def report(rows: dict[str, dict[int, float]], depths: Sequence[int], command: st
         f"- Command: `{command}`",
         f"- Machine: Python {platform.python_version()}, {platform.system()} {platform.release()}",
         *(f"- {note}" for note in notes),
-        "- `sluice serve benchmarks.apps:hello --access-log off` under callgrind (loop and pool threads), "
+        "- `sluice serve benchmarks.apps:hello --access-log off` (or, for a row that names a format, an "
+        "access log in that format to a file) under callgrind (loop and pool threads), "
         "hello requests over one keep-alive connection, DEPTH pipelined per write (1: one request, one "
         "response); the run with fewer requests subtracted, so start-up and stop cancel out.",
         "",
         "| tree | " + " | ".join(f"depth {d}: instructions/request" for d in depths) + " | "
-        + " | ".join(f"depth {d}: working tree / this" for d in depths) + " |",
+        + " | ".join(f"depth {d}: first row / this" for d in depths) + " |",
         "|---|" + "---:|" * (2 * len(depths)),
     ]
     for name, values in rows.items():
@@ -180,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="requests per write (repeatable; default 1 and 16)")
     parser.add_argument("--server-args", action="append", default=[], metavar="FLAGS",
                         help="count the working tree again with these extra `sluice serve` flags (repeatable)")
+    parser.add_argument("--access-log", action="append", default=None, choices=("off", "combined", "json"),
+                        help="count with the access log off or on in this format, written to a file "
+                        "(repeatable; default off)")
     parser.add_argument("--write", action="store_true", help="replace this script's section in RESULTS.md")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
@@ -188,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 < low < high:
         raise SystemExit("--requests N1 N2 needs 0 < N1 < N2")
     depths = args.depth or [1, 16]
+    formats = args.access_log or ["off"]
     command = shlex.join(["python", "benchmarks/server_instructions.py", *(argv if argv is not None else sys.argv[1:])])
     rows: dict[str, dict[int, float]] = {}
     with tempfile.TemporaryDirectory(prefix="sluice-instr-") as tmp:
@@ -197,11 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             trees.append((f"working tree `{flags}`", None, shlex.split(flags)))
         for rev in args.baseline:
             trees.append((rev, export_revision(rev, workdir), []))
-        for name, src, server_args in trees:
-            rows[name] = {}
-            for depth in depths:
-                rows[name][depth] = per_request(src, low, high, depth, workdir, server_args)
-                print(f"{name}, depth {depth}: {rows[name][depth]:,.0f} instructions/request", flush=True)
+        for tree, src, server_args in trees:
+            for access_log in formats:
+                name = tree if access_log == "off" else f"{tree}, access log {access_log}"
+                rows[name] = {}
+                for depth in depths:
+                    rows[name][depth] = per_request(src, low, high, depth, workdir, server_args, access_log)
+                    print(f"{name}, depth {depth}: {rows[name][depth]:,.0f} instructions/request", flush=True)
     notes = [f"Working tree: {tree_state()}", f"Requests: {low} and {high} per count"]
     body = report(rows, depths, command, notes)
     print(body)

@@ -54,8 +54,9 @@ def test_server_and_cli_do_not_load_the_framework() -> None:
         "print(loaded)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    # sluice.errors holds the server's protocol errors too.
-    assert out.stdout.strip() == "['sluice.cli', 'sluice.config', 'sluice.errors']"
+    # sluice.errors holds the server's protocol errors too; sluice.requestid
+    # and sluice.trust (request ids, trusted proxies) serve both sides.
+    assert out.stdout.strip() == "['sluice.cli', 'sluice.config', 'sluice.errors', 'sluice.requestid', 'sluice.trust']"
 
 
 def test_framework_names_load_on_first_use() -> None:

@@ -508,8 +508,18 @@ def cli() -> None:
 
 
 class _ErrorFormatter(logging.Formatter):
+    """The error log's lines; a record emitted while a request runs names its id after the level."""
+
     def __init__(self) -> None:
         super().__init__("[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s", "%Y-%m-%d %H:%M:%S %z")
+        self._with_id = logging.PercentStyle(
+            "[%(asctime)s] [%(process)d] [%(levelname)s] [%(request_id)s] %(message)s"
+        )
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        if getattr(record, "request_id", None):
+            return self._with_id.format(record)
+        return super().formatMessage(record)
 
 
 def configure_logging(config: Config) -> None:

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sluice.errors import ConfigError
+from sluice.trust import DEFAULT as TRUSTED_DEFAULT
+from sluice.trust import parse_network
 
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # What turns an optional setting (a file, a path, a mode) off.
@@ -204,10 +206,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bind", str, ["127.0.0.1:8000"], "Address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeat for several.", "ADDRESS", multiple=True, short="-b"),
     Setting("threads", _positive_int, 8, "Threads that run the app; idle keep-alive connections use none.", "N", short="-t"),
     Setting("access_log", _access_log, None, "Write an access log line per response to PATH, or '-' for stderr; 'off' disables. `sluice serve` writes to stderr ('-') unless told otherwise; sluice.serve() logs nothing by default.", "PATH"),
-    Setting("access_log_format", _access_log_format, "combined", "The access log's lines: combined (Apache's, plus the duration) or json (one JSON object per line, every field escaped).", "FORMAT"),
+    Setting("access_log_format", _access_log_format, "combined", "The access log's lines: combined (Apache's, plus the duration and the request id) or json (one JSON object per line, every field escaped).", "FORMAT"),
     Setting("log_level", _log_level, "info", "Error log level: debug, info, warning, error or critical.", "LEVEL"),
     Setting("otel", _bool, False, "Emit an OpenTelemetry server span per request to the tracer provider the app or opentelemetry-instrument set up (needs pip install 'sluice[otel]'; see docs/server.md, Tracing).", "BOOL", is_flag=True),
     Setting("root_path", _root_path, "", "SCRIPT_NAME the app is mounted at behind a proxy, e.g. /app.", "PATH"),
+    Setting("trusted_proxies", parse_network, list(TRUSTED_DEFAULT), "Peers (addresses or networks, comma-separated or repeated) whose X-Request-ID or traceparent names the request id; a unix-socket peer is always trusted (see docs/server.md, Request ids).", "CIDR", multiple=True),
     Setting("max_body_size", _size, 100 * 1024**2, "Largest request body in bytes (suffix k, m, g); larger ones get 413.", "BYTES"),
     Setting("max_request_line", _positive_int, 8192, "Longest request line in bytes; longer ones get 414.", "BYTES"),
     Setting("max_header_bytes", _positive_int, 65536, "Largest request header section in bytes; larger ones get 431.", "BYTES"),

@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -252,7 +253,7 @@ def test_escape_leaves_visible_ascii_and_escapes_the_rest(value: str, logged: st
 
 _LINE = re.compile(
     r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "(GET|POST) (\S+) HTTP/1\.1" '
-    r'(\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" \d+\.\d{6}$'
+    r'(\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" \d+\.\d{6} ([!-~]{1,128})$'
 )
 
 
@@ -344,3 +345,96 @@ def test_serve_json_lines_parse_and_hold_exactly_what_the_client_sent(tmp_path: 
     assert first["time"].endswith("Z") and first["duration_s"] >= 0
     assert second["referer"] is None and second["user_agent"] is None
     assert second["method"] == "HEAD" and second["bytes"] == 0 and second["protocol"] == "HTTP/1.0"
+
+
+# -- live: requests the server rejects itself --------------------------------------------
+
+_REJECTED = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "-" (\d{3}) (\d+|-) "-" "-" \d+\.\d{6} ([!-~]{1,128})$')
+
+
+def _reply_id(reply: bytes) -> str:
+    match = re.search(rb"\r\nX-Request-ID: ([!-~]+)\r\n", reply)
+    assert match is not None, reply
+    return match.group(1).decode()
+
+
+def _body_size(reply: bytes) -> int:
+    return len(reply.partition(b"\r\n\r\n")[2])
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    log = tmp_path_factory.mktemp("strict") / "access.log"
+    server = start_server(
+        "tests.apps.factories:create_app()",
+        "--access-log", str(log),
+        "--header-timeout", "0.5",
+        "--max-header-bytes", "1024",
+        "--max-body-size", "100",
+    )
+    try:
+        yield server.port, log
+    finally:
+        server.stop()
+
+
+def _logged(log: Path, request_id: str) -> str:
+    assert _wait_for(lambda: request_id in log.read_text(), timeout=5.0), log.read_text()
+    [line] = [line for line in log.read_text().splitlines() if line.endswith(" " + request_id)]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nbad header\r\n\r\n", 400, id="malformed-400"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"b" * 2000 + b"\r\n\r\n", 431, id="header-too-large-431"),
+        pytest.param(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n", 413, id="body-too-large-413"),
+    ],
+)
+def test_serve_a_rejected_request_gets_a_line(strict_server: tuple[int, Path], raw: bytes, status: int) -> None:
+    port, log = strict_server
+    reply = _request(port, raw)
+    assert reply.startswith(b"HTTP/1.1 %d " % status)
+    request_id = _reply_id(reply)
+    match = _REJECTED.match(_logged(log, request_id))
+    assert match is not None
+    assert match.group(1) == str(status)
+    assert match.group(2) == str(_body_size(reply))
+    assert match.group(3) == request_id
+
+
+def test_serve_a_head_that_times_out_gets_a_408_line(strict_server: tuple[int, Path]) -> None:
+    port, log = strict_server
+    started = time.monotonic()
+    reply = _request(port, b"GET /slow HTTP/1.1\r\nHost: a\r\n")  # never ends its head
+    assert reply.startswith(b"HTTP/1.1 408 ")
+    assert time.monotonic() - started < 5
+    match = _REJECTED.match(_logged(log, _reply_id(reply)))
+    assert match is not None and match.group(1) == "408"
+
+
+def test_serve_a_rejected_pipelined_request_gets_a_line_after_the_served_one(strict_server: tuple[int, Path]) -> None:
+    port, log = strict_server
+    reply = _request(port, b"GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nbad\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 200 ") and b"HTTP/1.1 400 " in reply
+    ids = re.findall(rb"\r\nX-Request-ID: ([!-~]+)\r\n", reply)
+    assert len(ids) == 2
+    assert '"GET /ok HTTP/1.1" 200 ' in _logged(log, ids[0].decode())
+    assert _REJECTED.match(_logged(log, ids[1].decode()))
+
+
+def test_serve_json_lines_of_rejected_requests_parse(tmp_path: Path) -> None:
+    log = tmp_path / "access.jsonl"
+    server = start_server(
+        "tests.apps.factories:create_app()", "--access-log", str(log), "--access-log-format", "json"
+    )
+    try:
+        reply = _request(server.port, b"GET / HTTP/1.1\r\nHost: a\r\nbad header\r\n\r\n")
+    finally:
+        server.stop()
+    [entry] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entry["status"] == 400 and entry["bytes"] == _body_size(reply)
+    assert entry["method"] is None and entry["target"] is None and entry["protocol"] is None
+    assert entry["request_id"] == _reply_id(reply)
+    assert entry["remote_addr"] == "127.0.0.1"

@@ -391,17 +391,14 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
 
     from sluice.cli import configure_access_log
     from sluice.server import accesslog
-    from sluice.server.worker import Worker
 
     logger = logging.getLogger("sluice.access")
-    conn = SimpleNamespace(peer=("10.0.0.7", 5555))
     request = SimpleNamespace(
         headers=[(b"host", b"x"), ("referer", 'http://r/"q\\\x1b[2J\xe9'), ("user-agent", "ua/1")],
         method="GET",
         target='/a?b="1"',
         http_version="1.1",
     )
-    outcome = SimpleNamespace(status=206, bytes_sent=5)
     lines = []
     try:
         for through_logging in (False, True):
@@ -410,7 +407,9 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
             if through_logging:
                 logger.addFilter(lambda record: True)
             assert (accesslog.own_handler() is None) is through_logging
-            Worker._log_access(SimpleNamespace(_json_log=False), conn, request, outcome, 0.25)  # type: ignore[arg-type]
+            # A new AccessLog checks the handlers at its first line (then once a second).
+            access = accesslog.AccessLog()
+            access.write(("10.0.0.7", 5555), request, 206, 5, 0.25, "rid-1")  # type: ignore[arg-type]
             for handler in logger.handlers:
                 handler.flush()
             lines.append(log.read_bytes())
@@ -419,7 +418,7 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
         configure_access_log(SimpleNamespace(access_log=None))  # type: ignore[arg-type]
     assert lines[0] == lines[1]
     assert lines[0].startswith(b"10.0.0.7 - - [")
-    assert lines[0].endswith(b' "GET /a?b=\\"1\\" HTTP/1.1" 206 5 "http://r/\\"q\\\\\\x1B[2J\\xE9" "ua/1" 0.250000\n')
+    assert lines[0].endswith(b' "GET /a?b=\\"1\\" HTTP/1.1" 206 5 "http://r/\\"q\\\\\\x1B[2J\\xE9" "ua/1" 0.250000 rid-1\n')
 
 
 def _in_process_worker(**kwargs: object) -> tuple[object, int, threading.Thread]:

@@ -18,22 +18,33 @@ one write per line. After ``close()`` every line is written at once. A forked
 child starts with nothing pending and its own writer.
 
 When the access logger has this handler alone, with sluice's formatter and no
-filter, the worker builds the line itself without a ``LogRecord``
-(:func:`own_handler`); any user configuration (a filter, another handler, a
-formatter) makes it go through ``logging`` as usual, with the same bytes.
+filter, :class:`AccessLog` builds the line itself and queues it without a
+``LogRecord`` (:func:`own_handler`); any user configuration (a filter,
+another handler, a formatter) makes it go through ``logging`` as usual, with
+the same bytes. PERF: that check and the line's timestamp are made once a
+second, not per line (benchmarks/RESULTS.md "Access log cost"), so a
+handler or filter attached while the server runs sees lines from the next
+second on; one attached before the first request sees every line.
+
+Crash safety: a line waits at most :data:`FLUSH_INTERVAL` in memory. A
+worker that stops (graceful stop, ``--max-requests``, a reload, SIGTERM)
+writes every pending line before it exits; one killed (SIGKILL, the
+supervisor's kill of a stuck worker, a segfault) loses the lines of its last
+0.2 s at most, and never writes a partial line: each batch is whole lines in
+one ``write``, and the file is opened for appending, so workers' batches do
+not interleave within a line.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import os
 import threading
 import time
 import weakref
-from datetime import datetime
-from datetime import timezone
+from collections.abc import Callable
+from json.encoder import encode_basestring_ascii as _quote
 from typing import TYPE_CHECKING
 from typing import TextIO
 
@@ -47,44 +58,75 @@ BATCH_LINES = 256
 #: Lines pending at which the request thread writes them itself.
 MAX_PENDING = 16384
 
-#: The combined log format (Apache, nginx) and the duration in seconds.
-COMBINED = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f'
+#: The combined log format (Apache, nginx), the duration in seconds and the request id.
+COMBINED = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f %s'
+#: The same for a request the server rejected before its request line was read whole.
+COMBINED_NO_REQUEST = '%s - - [%s] "-" %d %s "-" "-" %.6f %s'
+# The lines as sluice's own handler writes them (PERF: no concatenation per line).
+_LINE = {COMBINED: COMBINED + "\n", COMBINED_NO_REQUEST: COMBINED_NO_REQUEST + "\n"}
 
 access_log = logging.getLogger("sluice.access")
 
 
 def json_line(
-    peer: tuple[str, int] | None, request: Request, status: int, bytes_sent: int, duration: float
+    peer: tuple[str, int] | None,
+    request: Request | None,
+    status: int,
+    bytes_sent: int,
+    duration: float,
+    request_id: str,
+    now: float,
 ) -> str:
-    """One access-log line as a JSON object (``--access-log-format json``).
+    """One access-log line as a JSON object (``--access-log-format json``), the bytes ``json.dumps`` would make.
 
-    ``json.dumps`` escapes every field: quotes, backslashes, CR, LF and
-    other control characters, and (``ensure_ascii``) every character past
-    ASCII, so a client cannot break or forge a line. Header values are the
-    bytes as sent, decoded as latin-1 (a byte 0xff is ``\\u00ff``).
-    Missing headers are null.
+    Every string goes through ``json``'s own escaping: quotes, backslashes,
+    CR, LF and other control characters, and every character past ASCII
+    (``\\u00ff``), so a client cannot break or forge a line. Header values
+    are the bytes as sent, decoded as latin-1. Missing headers are null; so
+    are the method, target and protocol of a request the server rejected
+    before its request line was read whole. PERF: built with one f-string,
+    not ``json.dumps`` of a dict (benchmarks/RESULTS.md "Access log cost").
+
+    Args:
+        peer: the client's address, None for a unix socket.
+        request: the request head, None if none was read whole.
+        status: the status code sent (0: none).
+        bytes_sent: body bytes sent.
+        duration: seconds from the request's first byte to its last response byte.
+        request_id: the request's id.
+        now: the time (``time.time()``) the line is for.
     """
-    referer = user_agent = None
-    for name, value in request.headers:
-        if name == "referer":
-            referer = value
-        elif name == "user-agent":
-            user_agent = value
-    return json.dumps(
-        {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "remote_addr": peer[0] if peer else None,
-            "method": request.method,
-            "target": request.target,
-            "protocol": f"HTTP/{request.http_version}",
-            "status": status,
-            "bytes": bytes_sent,
-            "referer": referer,
-            "user_agent": user_agent,
-            "duration_s": round(duration, 6),
-        },
-        separators=(",", ":"),
+    referer = user_agent = method = target = protocol = "null"
+    if request is not None:
+        method = _quote(request.method)
+        target = _quote(request.target)
+        protocol = f'"HTTP/{request.http_version}"'
+        for name, value in request.headers:
+            if name == "referer":
+                referer = _quote(value)
+            elif name == "user-agent":
+                user_agent = _quote(value)
+    second = int(now)
+    return (
+        f'{{"time":"{_iso_second(second)}.{int((now - second) * 1000):03d}Z",'
+        f'"remote_addr":{_quote(peer[0]) if peer else "null"},"method":{method},"target":{target},'
+        f'"protocol":{protocol},"status":{status},"bytes":{bytes_sent},"referer":{referer},'
+        f'"user_agent":{user_agent},"duration_s":{round(duration, 6)!r},"request_id":{_quote(request_id)}}}'
     )
+
+
+_iso_cache: tuple[int, str] = (-1, "")
+
+
+def _iso_second(second: int) -> str:
+    """``2026-12-03T15:04:05`` (UTC) for a Unix second, made once a second."""
+    global _iso_cache
+    cached = _iso_cache
+    if cached[0] == second:
+        return cached[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    _iso_cache = (second, text)
+    return text
 
 _handlers: weakref.WeakSet[LineHandler] = weakref.WeakSet()
 
@@ -143,7 +185,11 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         if count >= self._batch:
             if count >= self._limit:
                 self.flush()
-            else:
+            elif count == self._batch:
+                # PERF: once per batch, not per line until the writer
+                # drains (Event.set takes a lock and notifies in Python).
+                # A thread that misses the exact count leaves the batch to
+                # the interval.
                 self._full.set()
 
     def flush(self) -> None:
@@ -261,21 +307,6 @@ def make_handler(target: str) -> LineHandler:
     return handler
 
 
-_stamp_cache: tuple[int, str] = (-1, "")
-
-
-def stamp() -> str:
-    """The local time as the combined format writes it (``10/Oct/2000:13:55:36 +0000``), made once a second."""
-    global _stamp_cache
-    now = int(time.time())
-    cached = _stamp_cache
-    if cached[0] == now:
-        return cached[1]
-    text = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(now))
-    _stamp_cache = (now, text)
-    return text
-
-
 def escape(value: str) -> str:
     """``value`` safe inside a quoted log field: ``"`` and ``\\`` escaped, other bytes outside visible ASCII as ``\\xHH``.
 
@@ -300,3 +331,97 @@ def _escape_char(ch: str) -> str:
 _ESCAPES = {chr(c): chr(c) for c in range(0x20, 0x7F)}
 _ESCAPES['"'] = '\\"'
 _ESCAPES["\\"] = "\\\\"
+
+
+class AccessLog:
+    """The worker's side of the access log: one line per response, cheap when sluice's handler is alone.
+
+    Args:
+        json_format: write JSON objects (``--access-log-format json``), not
+            combined lines.
+    """
+
+    __slots__ = ("json_format", "_second", "_stamp", "_add")
+
+    def __init__(self, json_format: bool = False) -> None:
+        self.json_format = json_format
+        self._second = -1
+        self._stamp = ""
+        #: ``add`` of sluice's own handler when it is alone, else None.
+        self._add: Callable[[str], None] | None = None
+
+    def write(
+        self,
+        peer: tuple[str, int] | None,
+        request: Request | None,
+        status: int,
+        bytes_sent: int,
+        duration: float,
+        request_id: str,
+    ) -> None:
+        """Log one response (any thread).
+
+        Args:
+            peer: the client's address, None for a unix socket.
+            request: the request head, None if the server rejected the
+                request before its request line was read whole (``"-"``).
+            status: the status code sent (0: none).
+            bytes_sent: body bytes sent (``-`` in combined lines when 0).
+            duration: seconds the request took.
+            request_id: the request's id.
+        """
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._refresh(second)
+        add = self._add
+        if self.json_format:
+            line = json_line(peer, request, status, bytes_sent, duration, request_id, now)
+            if add is None:
+                access_log.info("%s", line)
+            else:
+                add(line + "\n")
+            return
+        addr = peer[0] if peer else "-"
+        if request is None:
+            fmt = COMBINED_NO_REQUEST
+            args: tuple[object, ...] = (addr, self._stamp, status, bytes_sent or "-", duration, request_id)
+        else:
+            referer = user_agent = "-"
+            for name, value in request.headers:
+                if name == "referer":
+                    referer = escape(value)
+                elif name == "user-agent":
+                    user_agent = escape(value)
+            target = request.target
+            # PERF: escape()'s test inline; the common target needs no escaping.
+            if not (target.isascii() and target.isprintable()) or '"' in target or "\\" in target:
+                target = escape(target)
+            fmt = COMBINED
+            args = (
+                addr,
+                self._stamp,
+                request.method,
+                target,
+                request.http_version,
+                status,
+                bytes_sent or "-",
+                referer,
+                user_agent,
+                duration,
+                request_id,
+            )
+        if add is None:
+            access_log.info(fmt, *args)
+        else:
+            # PERF: sluice's own handler alone: the line it would write,
+            # queued without a LogRecord, written by its thread in batches
+            # (benchmarks/RESULTS.md "Static files", "Access log cost").
+            add(_LINE[fmt] % args)
+
+    def _refresh(self, second: int) -> None:
+        """A new second: the timestamp, and whether sluice's handler is still alone."""
+        self._stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second))
+        own = own_handler()
+        self._add = own.add if own is not None else None
+        self._second = second

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from threading import get_ident
 from typing import IO
 
+from sluice import requestid
+from sluice.requestid import serving
+from sluice.requestid import take_id
 from sluice.errors import DeadlineExceeded
 from sluice.errors import LocalProtocolError
 from sluice.errors import RemoteProtocolError
@@ -54,15 +58,19 @@ class Outcome:
         status: the status code sent (0 if none was sent).
         bytes_sent: body bytes sent.
         body_complete: the whole request body was received.
+        request_id: the request's id (:mod:`sluice.requestid`).
     """
 
-    __slots__ = ("keep_alive", "status", "bytes_sent", "body_complete")
+    __slots__ = ("keep_alive", "status", "bytes_sent", "body_complete", "request_id")
 
-    def __init__(self, keep_alive: bool, status: int, bytes_sent: int, body_complete: bool = True) -> None:
+    def __init__(
+        self, keep_alive: bool, status: int, bytes_sent: int, body_complete: bool = True, request_id: str = ""
+    ) -> None:
         self.keep_alive = keep_alive
         self.status = status
         self.bytes_sent = bytes_sent
         self.body_complete = body_complete
+        self.request_id = request_id
 
 
 def handle_request(
@@ -77,6 +85,7 @@ def handle_request(
     body_done: bool,
     initial_body: bytes = b"",
     body_file: IO[bytes] | None = None,
+    trusted: bool = False,
 ) -> Outcome:
     """Run the WSGI app for ``request`` and send its response.
 
@@ -93,6 +102,8 @@ def handle_request(
         initial_body: body bytes the loop received before the call.
         body_file: the whole body, received by the loop into a temporary
             file (then ``body_done`` is true and ``initial_body`` empty).
+        trusted: the peer is a trusted proxy: its ``X-Request-ID`` or
+            ``traceparent`` may name the request's id.
 
     Returns:
         The :class:`Outcome`.
@@ -110,79 +121,95 @@ def handle_request(
     else:
         stream = EMPTY_INPUT
     environ = make_environ(request, stream, info, server_addr, client_addr)
-    exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream)
-    transport.exchange = exchange
-    result: Iterable[bytes] | None = None
+    if trusted and ("HTTP_X_REQUEST_ID" in environ or "HTTP_TRACEPARENT" in environ):
+        request_id = requestid.choose(environ.get("HTTP_X_REQUEST_ID"), environ.get("HTTP_TRACEPARENT"))
+    else:
+        # PERF: requestid.new_id() inline: one frame less per request.
+        try:
+            request_id = take_id()
+        except IndexError:
+            request_id = requestid.make_batch()
+    environ["sluice.request_id"] = request_id
+    # Log records emitted on this thread until the exchange ends carry the id.
+    thread = get_ident()
+    serving[thread] = request_id
     try:
-        result = app(environ, exchange.start_response)
-        if exchange.status is None and type(result) in (list, tuple):
-            raise LocalProtocolError("the app returned without calling start_response()")
-        result_iter: Iterable[bytes] = result
-        if (
-            (type(result) is list or type(result) is tuple)
-            and exchange.status is not None
-            and not exchange.headers_sent
-        ):
-            # PERF: a buffered body goes out with its head in one write, its
-            # length known (benchmarks/bench_hotpath.py). A large one is
-            # never joined (copied) to its head: its known length frames it
-            # and each item is sent as it is.
-            total = None
-            if len(result) == 1:
-                body = result[0]
-            else:
-                total = total_length(result)  # raises for an item that is not bytes
-                body = b"".join(result) if len(result) <= 16 and total <= JOIN_LIMIT else None
-            if type(body) is not bytes or not exchange.send_whole(body):
-                exchange.known_length = total if total is not None else total_length(result)
-                exchange.hold = True
-            else:
-                if stream.is_complete:
-                    return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True)
-                result_iter = ()  # sent; the body left unread is dealt with below
-        elif isinstance(result, FileWrapper) and exchange.status is not None:
-            if exchange.send_file(result):
-                result_iter = ()
-        for chunk in result_iter:
+        exchange = Exchange(request, transport, info, keep_alive and request.keep_alive, stream, request_id)
+        transport.exchange = exchange
+        result: Iterable[bytes] | None = None
+        try:
+            result = app(environ, exchange.start_response)
+            if exchange.status is None and type(result) in (list, tuple):
+                raise LocalProtocolError("the app returned without calling start_response()")
+            result_iter: Iterable[bytes] = result
+            if (
+                (type(result) is list or type(result) is tuple)
+                and exchange.status is not None
+                and not exchange.headers_sent
+            ):
+                # PERF: a buffered body goes out with its head in one write, its
+                # length known (benchmarks/bench_hotpath.py). A large one is
+                # never joined (copied) to its head: its known length frames it
+                # and each item is sent as it is.
+                total = None
+                if len(result) == 1:
+                    body = result[0]
+                else:
+                    total = total_length(result)  # raises for an item that is not bytes
+                    body = b"".join(result) if len(result) <= 16 and total <= JOIN_LIMIT else None
+                if type(body) is not bytes or not exchange.send_whole(body):
+                    exchange.known_length = total if total is not None else total_length(result)
+                    exchange.hold = True
+                else:
+                    if stream.is_complete:
+                        return Outcome(exchange.keep_alive, exchange.code, exchange.bytes_sent, True, request_id)
+                    result_iter = ()  # sent; the body left unread is dealt with below
+            elif isinstance(result, FileWrapper) and exchange.status is not None:
+                if exchange.send_file(result):
+                    result_iter = ()
+            for chunk in result_iter:
+                if exchange.status is None:
+                    raise LocalProtocolError("the app yielded body bytes before calling start_response()")
+                exchange.send_body(chunk)
             if exchange.status is None:
-                raise LocalProtocolError("the app yielded body bytes before calling start_response()")
-            exchange.send_body(chunk)
-        if exchange.status is None:
-            raise LocalProtocolError("the app returned without calling start_response()")
-        exchange.finish()
-    except (OSError, DeadlineExceeded):
+                raise LocalProtocolError("the app returned without calling start_response()")
+            exchange.finish()
+        except (OSError, DeadlineExceeded):
+            _close(result, request)
+            raise
+        except ResponseError:
+            _close(result, request)
+            return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+        except RemoteProtocolError as exc:
+            # The body the app was reading was malformed: answer if we still can.
+            _close(result, request)
+            error_log.info("%s %s: bad request body: %s", request.method, request.target, exc)
+            if not exchange.headers_sent:
+                _send_error(transport, exc.status_hint, str(exc), request_id)
+                return Outcome(False, exc.status_hint, 0, False, request_id)
+            return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+        except Exception:
+            _close(result, request)
+            error_log.exception("error while handling %s %s", request.method, request.target)
+            if not exchange.headers_sent:
+                _send_error(transport, 500, "", request_id)
+                return Outcome(False, 500, 0, stream.is_complete, request_id)
+            return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
         _close(result, request)
-        raise
-    except ResponseError:
-        _close(result, request)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
-    except RemoteProtocolError as exc:
-        # The body the app was reading was malformed: answer if we still can.
-        _close(result, request)
-        error_log.info("%s %s: bad request body: %s", request.method, request.target, exc)
-        if not exchange.headers_sent:
-            _send_error(transport, exc.status_hint, str(exc))
-            return Outcome(False, exc.status_hint, 0, False)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
-    except Exception:
-        _close(result, request)
-        error_log.exception("error while handling %s %s", request.method, request.target)
-        if not exchange.headers_sent:
-            _send_error(transport, 500, "")
-            return Outcome(False, 500, 0, stream.is_complete)
-        return Outcome(False, _code(exchange), exchange.bytes_sent, stream.is_complete)
-    _close(result, request)
-    keep = exchange.keep_alive
-    if keep and not stream.is_complete:
-        if stream.continue_pending:
-            # The client still holds the body back; it may send it later.
-            keep = False
-        else:
-            try:
-                keep = stream.drain(MAX_DRAIN)
-            except RemoteProtocolError:
+        keep = exchange.keep_alive
+        if keep and not stream.is_complete:
+            if stream.continue_pending:
+                # The client still holds the body back; it may send it later.
                 keep = False
-    return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete)
+            else:
+                try:
+                    keep = stream.drain(MAX_DRAIN)
+                except RemoteProtocolError:
+                    keep = False
+        return Outcome(keep, _code(exchange), exchange.bytes_sent, stream.is_complete, request_id)
+
+    finally:
+        serving[thread] = None
 
 
 def _code(exchange: Exchange) -> int:
@@ -190,9 +217,9 @@ def _code(exchange: Exchange) -> int:
     return exchange.code if exchange.headers_sent else 0
 
 
-def _send_error(transport: Transport, code: int, message: str) -> None:
+def _send_error(transport: Transport, code: int, message: str, request_id: str) -> None:
     try:
-        transport.send(format_error(code, message, clock.date()))
+        transport.send(format_error(code, message, clock.date(), request_id=request_id))
     except OSError:
         pass
 

@@ -25,6 +25,7 @@ from sluice.server.protocol.writer import LAST_CHUNK
 from sluice.server.protocol.writer import format_chunk
 from sluice.server.protocol.writer import format_head
 from sluice.server.wsgi import HAS_DATE
+from sluice.server.wsgi import HAS_REQUEST_ID
 from sluice.server.wsgi import HAS_SERVER
 from sluice.server.wsgi import ExcInfo
 from sluice.server.wsgi import FileWrapper
@@ -128,6 +129,8 @@ class Exchange:
         keep_alive: the connection may stay open if the response allows it.
         body: the request's ``wsgi.input``; a response that goes out while
             its ``100 Continue`` is still pending closes the connection.
+        request_id: sent as ``X-Request-ID`` unless the app sets that
+            header ('' for none).
     """
 
     __slots__ = (
@@ -148,6 +151,7 @@ class Exchange:
         "code",
         "known_length",
         "hold",
+        "request_id",
     )
 
     def __init__(
@@ -157,6 +161,7 @@ class Exchange:
         info: ServerInfo,
         keep_alive: bool,
         body: InputStream | SpooledInput | EmptyInput | None = None,
+        request_id: str = "",
     ) -> None:
         self.request = request
         self.transport = transport
@@ -179,6 +184,7 @@ class Exchange:
         self.known_length: int | None = None
         #: The body's chunks are the app's own list items (see Transport.send).
         self.hold = False
+        self.request_id = request_id
 
     def start_response(
         self,
@@ -243,13 +249,20 @@ class Exchange:
             # asks a final answer sent before the body to say so.
             self.keep_alive = False
         flags = self._flags
+        request_id = self.request_id
         if not flags:
-            lines.append(clock.stamp(self.info.server_header))
+            if request_id:
+                # PERF: one string with the Date and Server lines (benchmarks/RESULTS.md "Request ids").
+                lines.append(f"{clock.stamp(self.info.server_header)}X-Request-ID: {request_id}\r\n")
+            else:
+                lines.append(clock.stamp(self.info.server_header))
         else:
             if not flags & HAS_DATE:
                 lines.append(f"Date: {clock.date()}\r\n")
             if not flags & HAS_SERVER and self.info.server_header:
                 lines.append(f"Server: {self.info.server_header}\r\n")
+            if not flags & HAS_REQUEST_ID and request_id:
+                lines.append(f"X-Request-ID: {request_id}\r\n")
         if not self.keep_alive:
             lines.append("Connection: close\r\n")
         elif version == "1.0":

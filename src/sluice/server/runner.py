@@ -20,6 +20,7 @@ from sluice.server.worker import Timeouts
 from sluice.server.worker import Worker
 from sluice.server.wsgi import ServerInfo
 from sluice.server.wsgi import WSGIApp
+from sluice.trust import TrustedProxies
 
 if TYPE_CHECKING:
     from ssl import SSLContext
@@ -128,6 +129,7 @@ def build_worker(
         info=ServerInfo(script_name=config.root_path, url_scheme="https" if context is not None else "http"),
         access_log_enabled=config.access_log is not None,
         access_log_format=config.access_log_format,
+        trusted_proxies=TrustedProxies(config.trusted_proxies),
         max_requests=max_requests,
         on_tick=on_tick,
         ssl_context=context,

@@ -34,12 +34,14 @@ Hand-off rules (who owns a connection, which thread runs what):
   call but the unregister in ``_close``. It reads a socket only while it
   owns the connection; an edge that comes while a thread owns it sets
   ``pending`` (and ``hup``) under ``lock`` and nothing else.
-- Pool threads only: ``_serve``, ``_next_request``, ``_release``,
-  ``_log_access`` and the ``_Conn`` transport methods (``send``,
-  ``sendfile``, ``recv``), on the connection they own.
+- Pool threads only: ``_serve``, ``_next_request``, ``_release`` and the
+  ``_Conn`` transport methods (``send``, ``sendfile``, ``recv``), on the
+  connection they own.
 - Either thread: ``_close`` and ``_reject``/``_linger`` on a connection it
   owns. ``_close`` pops the connection from ``conns`` first, so a second
-  close is a no-op.
+  close is a no-op. ``AccessLog.write`` (a rejection's line is the loop's,
+  a response's the pool thread's): its per-second state is replaced whole,
+  and its handler's queue is a deque appended to under the GIL.
 - The outbox (queued response bytes) is the one thing both threads touch
   while a pool thread owns the connection: the thread adds and the loop
   sends, both under ``lock``, and whoever adds sends right after until the
@@ -93,15 +95,13 @@ from collections.abc import Sequence
 from typing import IO
 from typing import TYPE_CHECKING
 
+from sluice import requestid
 from sluice.errors import DeadlineExceeded
 from sluice.errors import RemoteProtocolError
 from sluice.server import gateway
-from sluice.server.accesslog import COMBINED
+from sluice.server.accesslog import AccessLog
 from sluice.server.accesslog import access_log
 from sluice.server.accesslog import escape
-from sluice.server.accesslog import json_line
-from sluice.server.accesslog import own_handler
-from sluice.server.accesslog import stamp
 from sluice.server.listeners import close_listener
 from sluice.server.listeners import describe
 from sluice.server.outbox import WOULD_BLOCK
@@ -121,6 +121,7 @@ from sluice.server.response import clock
 from sluice.server.wsgi import ServerInfo
 from sluice.server.wsgi import WSGIApp
 from sluice.server.wsgi import path_info
+from sluice.trust import TrustedProxies
 
 if TYPE_CHECKING:
     from ssl import SSLContext
@@ -280,6 +281,7 @@ class _Conn:
         "handshaking",
         "more_flag",
         "dispatched",
+        "trusted",
     )
 
     #: When the loop handed the connection to the pool (set with metrics only).
@@ -356,6 +358,8 @@ class _Conn:
         self.tls = self.handshaking = getattr(sock, "is_tls", False)
         # MSG_MORE for a head before a file; a TLS socket takes no flags.
         self.more_flag = 0 if self.tls else _MSG_MORE
+        #: The peer is a trusted proxy (set at accept): it may name request ids.
+        self.trusted = False
 
     # -- the gateway's Transport ---------------------------------------------
 
@@ -631,6 +635,9 @@ class Worker:
         access_log_format: ``combined`` or ``json`` (one object per line).
         metrics: count requests, durations and queue waits per pool thread
             (:mod:`sluice.server.metrics`) for :meth:`metrics_snapshot`.
+        trusted_proxies: the peers whose ``X-Request-ID`` or ``traceparent``
+            names a request's id (default: loopback; a unix-socket peer is
+            always trusted).
     """
 
     def __init__(
@@ -653,6 +660,7 @@ class Worker:
         ready_path: str | None = None,
         access_log_format: str = "combined",
         metrics: bool = False,
+        trusted_proxies: TrustedProxies | None = None,
     ) -> None:
         self.app = app
         self.listeners = {s.fileno(): s for s in listeners}
@@ -674,7 +682,8 @@ class Worker:
             info = self.info
             self.info = ServerInfo(info.script_name, info.multiprocess, info.server_header, "https", info.errors)
         self.access_log_enabled = access_log_enabled
-        self._json_log = access_log_format == "json"
+        self._access_log = AccessLog(access_log_format == "json")
+        self.trusted_proxies = trusted_proxies if trusted_proxies is not None else TrustedProxies()
         self.max_requests = max_requests
         self.on_tick = on_tick
         self.on_retire = on_retire
@@ -724,6 +733,7 @@ class Worker:
 
     def run(self) -> None:
         """Run the loop until :meth:`stop` was called and in-flight work ended."""
+        requestid.install_log_records()
         for i in range(self.threads):
             t = threading.Thread(target=self._thread_main, name=f"sluice-worker-{i}", daemon=True)
             t.start()
@@ -922,6 +932,7 @@ class Worker:
             else:
                 peer = None
             conn = _Conn(sock, peer, local, self.limits, self.timeouts, self.buffers)
+            conn.trusted = peer is None or peer[0] in self.trusted_proxies
             now = time.monotonic()
             # A TLS handshake is part of the head: the header timeout bounds it.
             conn.deadline = now + (self.timeouts.header if conn.tls else self.timeouts.keepalive)
@@ -1160,13 +1171,13 @@ class Worker:
                 stack.rstrip("\n"),
             )
             if client_fd >= 0:
-                self._answer_overdue(conn, client_fd, began)
+                self._answer_overdue(conn, client_fd, began, since)
             # DeadlineExceeded follows at the next sweep that finds it
             # running (_interrupt).
             conn.cpu_mark = _thread_cpu(conn.native_id)
             self._stuck[conn] = now
 
-    def _answer_overdue(self, conn: _Conn, client_fd: int, began: bool) -> None:
+    def _answer_overdue(self, conn: _Conn, client_fd: int, began: bool, since: float) -> None:
         """Answer the client of a request given up at its deadline: 504, or a close if the response began."""
         if began or conn.tls:
             # A TLS connection's state is the thread's SSL object: the loop
@@ -1182,7 +1193,15 @@ class Worker:
         except OSError:
             self._close(client)
             return
-        self._reject(client, 504, "the app did not answer within the server's --timeout")
+        exchange = conn.exchange
+        self._reject(
+            client,
+            504,
+            "the app did not answer within the server's --timeout",
+            conn.request,
+            since,
+            exchange.request_id if exchange is not None and exchange.request_id else None,
+        )
 
     def _interrupt(self, conn: _Conn) -> None:
         """Raise ``DeadlineExceeded`` in an overdue request's thread if it runs (loop side).
@@ -1303,15 +1322,64 @@ class Worker:
                 conn.pending = True
             return data
 
-    def _reject(self, conn: _Conn, code: int, message: str) -> None:
-        """Answer a protocol error from the loop and close (lingering)."""
-        log.info("rejected a request from %s with %d: %s", _peer(conn), code, message)
+    def _reject(
+        self,
+        conn: _Conn,
+        code: int,
+        message: str,
+        request: Request | None = None,
+        started: float = 0.0,
+        request_id: str | None = None,
+    ) -> None:
+        """Answer a protocol error from the loop, log it, and close (lingering).
+
+        Args:
+            conn: the connection.
+            code: the status code.
+            message: what was wrong, for the client and the error log.
+            request: the request head, if it was read whole (by default the
+                one whose body the loop was receiving).
+            started: when the request began (by default its head's first byte).
+            request_id: the request's id (by default its trusted
+                ``X-Request-ID`` or ``traceparent``, else a new one).
+        """
+        if request is None:
+            request = conn.request
+        if request_id is None:
+            request_id = self._request_id(conn, request)
+        thread = threading.get_ident()
+        requestid.serving[thread] = request_id
         try:
-            conn.sock.send(format_error(code, message, clock.date()))
+            log.info("rejected a request from %s with %d: %s", _peer(conn), code, message)
+        finally:
+            requestid.serving[thread] = None
+        data = format_error(code, message, clock.date(), request_id=request_id)
+        try:
+            sent: int | None = conn.sock.send(data)
         except OSError:
+            sent = None
+        if self.access_log_enabled:
+            began = started or conn.head_started
+            body = max(0, (sent or 0) - data.index(b"\r\n\r\n") - 4)
+            duration = time.monotonic() - began if began else 0.0
+            self._access_log.write(conn.peer, request, code, body, duration, request_id)
+        if sent is None:
             self._close(conn)
             return
         self._linger(conn)
+
+    @staticmethod
+    def _request_id(conn: _Conn, request: Request | None) -> str:
+        """The id of a request the worker answers itself (a probe, a rejection), from its head's headers."""
+        if request is None or not conn.trusted:
+            return requestid.new_id()
+        given = traceparent = None
+        for name, value in request.headers:
+            if name == "x-request-id":
+                given = value if given is None else f"{given}, {value}"
+            elif name == "traceparent":
+                traceparent = value if traceparent is None else f"{traceparent}, {value}"
+        return requestid.choose(given, traceparent)
 
     def _linger(self, conn: _Conn) -> None:
         try:
@@ -1413,6 +1481,7 @@ class Worker:
                         body_done,
                         b"".join(conn.body) if conn.body else b"",
                         conn.spool,
+                        conn.trusted,
                     )
                 # The request is done: the loop no longer gives it up. PERF:
                 # no lock here. The loop marks ``overdue`` before it reads
@@ -1441,7 +1510,9 @@ class Worker:
                 if stats is not None:
                     stats.done(request.method, outcome.status, duration)
                 if log_access:
-                    self._log_access(conn, request, outcome, duration)
+                    self._access_log.write(
+                        conn.peer, request, outcome.status, outcome.bytes_sent, duration, outcome.request_id
+                    )
             if self.max_requests and next(self._served) == self.max_requests:
                 log.info("served %d requests (--max-requests): stopping gracefully", self.max_requests)
                 if self.on_retire is not None:
@@ -1499,10 +1570,12 @@ class Worker:
         else:
             status, body, extra = "200 OK", b"ready\n" if readiness else b"ok\n", ""
         keep_alive = request.keep_alive and not self._stopping and body_done
+        request_id = self._request_id(conn, request)
         lines = [
             extra,
             f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\nCache-Control: no-store\r\n",
             clock.stamp(self.info.server_header),
+            f"X-Request-ID: {request_id}\r\n",
         ]
         if not keep_alive:
             lines.append("Connection: close\r\n")
@@ -1511,7 +1584,7 @@ class Worker:
         head = format_head(status, [], "".join(lines))
         sent = 0 if request.method == "HEAD" else len(body)
         conn.send(head + body if sent else head)
-        return gateway.Outcome(keep_alive, int(status[:3]), sent, body_done)
+        return gateway.Outcome(keep_alive, int(status[:3]), sent, body_done, request_id)
 
     def _next_request(self, conn: _Conn) -> Request | None:
         """Return the next request already received, else give the connection back.
@@ -1548,42 +1621,6 @@ class Worker:
             if data is None:
                 return None
             proto.receive_data(data)
-
-    def _log_access(self, conn: _Conn, request: Request, outcome: gateway.Outcome, duration: float) -> None:
-        if self._json_log:
-            line = json_line(conn.peer, request, outcome.status, outcome.bytes_sent, duration)
-            handler = own_handler()
-            if handler is None:
-                access_log.info("%s", line)
-            else:
-                handler.add(line + "\n")
-            return
-        referer = user_agent = "-"
-        for name, value in request.headers:
-            if name == "referer":
-                referer = escape(value)
-            elif name == "user-agent":
-                user_agent = escape(value)
-        args = (
-            conn.peer[0] if conn.peer else "-",
-            stamp(),
-            request.method,
-            escape(request.target),
-            request.http_version,
-            outcome.status,
-            outcome.bytes_sent or "-",
-            referer,
-            user_agent,
-            duration,
-        )
-        handler = own_handler()
-        if handler is None:
-            access_log.info(COMBINED, *args)
-        else:
-            # PERF: sluice's own handler alone: the line it would write,
-            # queued without a LogRecord, written by its thread in batches
-            # (server/accesslog.py; benchmarks/RESULTS.md "Static files").
-            handler.add(COMBINED % args + "\n")
 
 
 def _set_batch_policy() -> tuple[int, int] | None:

@@ -86,7 +86,28 @@ class ServerInfo:
             "wsgi.run_once": False,
             "wsgi.file_wrapper": FileWrapper,
             "wsgi.input_terminated": True,
+            # The keys every request sets, so that a copy has their room.
+            "REQUEST_METHOD": "",
+            "PATH_INFO": "",
+            "QUERY_STRING": "",
+            "RAW_URI": "",
+            "REQUEST_URI": "",
+            "SERVER_PROTOCOL": "",
+            "wsgi.input": None,
+            "REMOTE_ADDR": "",
+            "SERVER_NAME": "",
+            "SERVER_PORT": "",
+            "sluice.request_id": "",
         }
+        # PERF: ``dict.copy()`` keeps the table size of a dict with few
+        # deletions. Grown past 21 keys once, the template's copies hold a
+        # request's header keys without growing (a resize, rehashing every
+        # key, per request otherwise; benchmarks/RESULTS.md "Request ids").
+        template = self.environ_template
+        for pad in range(22 - len(template)):
+            template[f"sluice.pad{pad}"] = None
+        for key in [key for key in template if key.startswith("sluice.pad")]:
+            del template[key]
 
 
 class FileWrapper:
@@ -214,6 +235,7 @@ _checked_statuses: set[str] = set()
 _CACHE_LIMIT = 4096
 HAS_DATE = 1
 HAS_SERVER = 2
+HAS_REQUEST_ID = 4
 
 
 def check_start_response_call(headers_sent: bool, called_before: bool, exc_info: ExcInfo | None) -> None:
@@ -248,7 +270,8 @@ def check_response_head(status: str, headers: list[tuple[str, str]]) -> tuple[in
 
     Returns:
         The app's ``Content-Length`` as an int (``None`` if it set none) and
-        flags: :data:`HAS_DATE` and :data:`HAS_SERVER` if those were set.
+        flags: :data:`HAS_DATE`, :data:`HAS_SERVER` and :data:`HAS_REQUEST_ID`
+        if those were set.
 
     Raises:
         LocalProtocolError: a malformed status, header name or value (CR, LF,
@@ -280,6 +303,8 @@ def check_response_head(status: str, headers: list[tuple[str, str]]) -> tuple[in
             flags |= HAS_DATE
         elif lower == "server":
             flags |= HAS_SERVER
+        elif lower == "x-request-id":
+            flags |= HAS_REQUEST_ID
     return length, flags
 
 

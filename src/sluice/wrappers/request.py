@@ -26,6 +26,7 @@ from typing import overload
 from urllib.parse import quote
 from wsgiref.types import WSGIEnvironment
 
+from sluice import requestid
 from sluice.errors import BadRequest
 from sluice.errors import ContentTooLarge
 from sluice.errors import HTTP_ERRORS
@@ -412,6 +413,20 @@ class Request:
         if not query:
             return self.base_url
         return f"{self.base_url}?{quote(query, safe='/:?=&%+;,@!$*()~[]')}"
+
+    @lazy_property
+    def id(self) -> str:
+        """The request's id, as in the access log and the ``X-Request-ID`` response header.
+
+        sluice's server sets it (``environ["sluice.request_id"]``; see
+        docs/server.md, Request ids). Under another server a new one is
+        made on first read and stored in the environ, so every reader of
+        this request sees the same id.
+        """
+        value = self.environ.get("sluice.request_id")
+        if not value:
+            value = self.environ["sluice.request_id"] = requestid.new_id()
+        return str(value)
 
     @lazy_property
     def remote_addr(self) -> str | None:

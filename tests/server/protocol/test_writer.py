@@ -162,6 +162,12 @@ def test_format_error_server_name_used() -> None:
     assert ("Server", "other/1.0") in headers
 
 
+def test_format_error_request_id_sent_last() -> None:
+    _, headers, body = _split_response(format_error(431, "too big", DATE, request_id="abc-1"))
+    assert headers[-2:] == [("Server", "sluice"), ("X-Request-ID", "abc-1")]
+    assert body == b"431 Request Header Fields Too Large: too big\n"
+
+
 def test_format_error_unknown_code_unknown_reason() -> None:
     status, _, body = _split_response(format_error(599, "odd", DATE))
     assert status == "HTTP/1.1 599 Unknown"

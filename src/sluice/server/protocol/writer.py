@@ -39,7 +39,7 @@ def reason_phrase(code: int) -> str:
         return "Unknown"
 
 
-def format_error(code: int, message: str, date: str, server: str = "sluice") -> bytes:
+def format_error(code: int, message: str, date: str, server: str = "sluice", request_id: str = "") -> bytes:
     """Return a complete plain-text error response that closes the connection.
 
     Args:
@@ -49,15 +49,18 @@ def format_error(code: int, message: str, date: str, server: str = "sluice") -> 
             reason phrase alone.
         date: the value of the ``Date`` header.
         server: the value of the ``Server`` header.
+        request_id: the value of the ``X-Request-ID`` header (visible
+            ASCII), or '' for none.
     """
     text = f"{code} {reason_phrase(code)}: {message}\n" if message else f"{reason_phrase(code)}\n"
     body = text.encode("utf-8")
+    id_line = f"X-Request-ID: {request_id}\r\n" if request_id else ""
     head = (
         f"HTTP/1.1 {code} {reason_phrase(code)}\r\n"
         f"Content-Type: text/plain; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\n"
         f"Connection: close\r\n"
         f"Date: {date}\r\n"
-        f"Server: {server}\r\n\r\n"
+        f"Server: {server}\r\n{id_line}\r\n"
     )
     return head.encode("latin-1") + body
