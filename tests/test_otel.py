@@ -558,7 +558,10 @@ def test_otel_live_serve_with_otel_exports_server_spans(
         "user_agent.original": requests.utils.default_user_agent(),
         "http.route": "/users/<int:user_id>",
         "http.response.status_code": 200,
+        # The server named the request by its trace (a loopback peer is trusted).
+        "sluice.request_id": TRACE_ID,
     }
+    assert response.headers["X-Request-ID"] == TRACE_ID
     assert by_name["GET /file"]["attributes"]["http.response.status_code"] == 200
 
 
