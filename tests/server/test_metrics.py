@@ -19,6 +19,8 @@ from sluice.server.metrics import Aggregate
 from sluice.server.metrics import WorkerStats
 from sluice.server.metrics import read_frames
 from sluice.server.metrics import render
+from sluice.server.protocol import Limits
+from sluice.server.worker import Timeouts
 from tests.apps.metrics_app import app as metrics_app
 from tests.client import RawClient
 from tests.client import get
@@ -229,6 +231,30 @@ def test_worker_metrics_one_queue_wait_per_hand_off_one_count_per_response(
     assert found[("sluice_queue_wait_seconds_count", ())] == 1
     assert found[("sluice_threads", ())] == 8
     assert found[("sluice_requests_in_flight", ())] == 0
+
+
+def test_worker_metrics_count_the_requests_the_loop_refuses_itself(
+    in_process_worker: Callable[..., InProcess],
+) -> None:
+    # A malformed request, a header section over the limit and a stalled
+    # head never reach a pool thread: the loop answers them, and counts them.
+    worker, port, _ = in_process_worker(metrics_app, metrics=True, limits=Limits(max_header_bytes=1024), timeouts=Timeouts(header=0.3))
+    with RawClient("127.0.0.1", port) as client:
+        assert client.request(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n").status == 400
+    with RawClient("127.0.0.1", port) as client:
+        assert client.request(b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2000 + b"\r\n\r\n").status == 431
+    with RawClient("127.0.0.1", port, timeout=5) as client:
+        client.send(b"GET / HTTP/1.1\r\n")
+        assert client.read_response().status == 408
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        found = samples(render(aggregate_of(worker.metrics_snapshot()), 1))
+        if found[("sluice_request_duration_seconds_count", ())] == 3:
+            break
+        time.sleep(0.01)
+    four = {labels: value for (name, labels), value in found.items() if name == "sluice_requests_total" and value}
+    assert sum(four.values()) == 3 and all(dict(labels)["status"] == "4xx" for labels in four)
+    assert found[("sluice_threads_busy", ())] == 0
 
 
 @pytest.mark.parametrize(

@@ -713,6 +713,8 @@ class Worker:
             from sluice.server.metrics import WorkerStats  # loaded with metrics only
 
             self.stats = WorkerStats()
+        #: The loop's own counters: the requests it answers itself (rejections, 504s).
+        self._loop_stats: ThreadStats | None = self.stats.thread() if self.stats is not None else None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -1358,11 +1360,14 @@ class Worker:
             sent: int | None = conn.sock.send(data)
         except OSError:
             sent = None
-        if self.access_log_enabled:
+        if self.access_log_enabled or self._loop_stats is not None:
             began = started or conn.head_started
-            body = max(0, (sent or 0) - data.index(b"\r\n\r\n") - 4)
             duration = time.monotonic() - began if began else 0.0
-            self._access_log.write(conn.peer, request, code, body, duration, request_id)
+            if self._loop_stats is not None:
+                self._loop_stats.done(request.method if request is not None else "", code, duration)
+            if self.access_log_enabled:
+                body = max(0, (sent or 0) - data.index(b"\r\n\r\n") - 4)
+                self._access_log.write(conn.peer, request, code, body, duration, request_id)
         if sent is None:
             self._close(conn)
             return
