@@ -438,3 +438,51 @@ def test_serve_json_lines_of_rejected_requests_parse(tmp_path: Path) -> None:
     assert entry["method"] is None and entry["target"] is None and entry["protocol"] is None
     assert entry["request_id"] == _reply_id(reply)
     assert entry["remote_addr"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("bytes_sent", [0, 12])
+def test_the_direct_line_and_the_logging_line_are_the_same_text(
+    bytes_sent: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With sluice's handler alone a line is built directly; with a handler
+    # of the user's it goes through logging: the text must be the same.
+    import logging
+    from types import SimpleNamespace
+
+    from sluice.server.accesslog import AccessLog
+
+    request = SimpleNamespace(
+        method="GET",
+        target='/a"b\\c\x01\xe9',
+        http_version="1.1",
+        headers=[("host", "x"), ("user-agent", 'UA "x"\n\\'), ("referer", "r\x7fq")],
+    )
+    import sluice.server.accesslog as accesslog
+
+    monkeypatch.setattr(accesslog.time, "time", lambda: 1_700_000_000.5)  # one second: no refresh mid-test
+    log = AccessLog(False)
+    log._refresh(1_700_000_000)
+    direct: list[str] = []
+    log._add = direct.append
+    log.write(("10.0.0.1", 5), request, 200, bytes_sent, 0.25, "id-1")  # type: ignore[arg-type]
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("sluice.access")
+    monkeypatch.setattr(logger, "disabled", False)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        log._add = None
+        log.write(("10.0.0.1", 5), request, 200, bytes_sent, 0.25, "id-1")  # type: ignore[arg-type]
+    finally:
+        logger.removeHandler(keep)
+        logger.setLevel(level)
+    assert direct == [records[0] + "\n"]
+    assert '"GET /a\\"b\\\\c\\x01\\xE9 HTTP/1.1"' in records[0]
+    assert '"UA \\"x\\"\\x0A\\\\"' in records[0] and '"r\\x7Fq"' in records[0]

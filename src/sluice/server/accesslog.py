@@ -389,14 +389,29 @@ class AccessLog:
         else:
             referer = user_agent = "-"
             for name, value in request.headers:
-                if name == "referer":
+                if name == "user-agent":
+                    # PERF: escape()'s test inline; the common value needs no escaping.
+                    user_agent = (
+                        value
+                        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value
+                        else escape(value)
+                    )
+                elif name == "referer":
                     referer = escape(value)
-                elif name == "user-agent":
-                    user_agent = escape(value)
             target = request.target
-            # PERF: escape()'s test inline; the common target needs no escaping.
             if not (target.isascii() and target.isprintable()) or '"' in target or "\\" in target:
                 target = escape(target)
+            if add is not None:
+                # PERF: sluice's own handler alone: the line it would write,
+                # queued without a LogRecord and written by its thread in
+                # batches; an f-string, so no format string is parsed per
+                # line (the same text as COMBINED % args; benchmarks/RESULTS.md,
+                # "Access log cost").
+                add(
+                    f'{addr} - - [{self._stamp}] "{request.method} {target} HTTP/{request.http_version}" '
+                    f'{status} {bytes_sent or "-"} "{referer}" "{user_agent}" {duration:.6f} {request_id}\n'
+                )
+                return
             fmt = COMBINED
             args = (
                 addr,
