@@ -457,9 +457,9 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
         http_version="1.1",
         headers=[("host", "x"), ("user-agent", 'UA "x"\n\\'), ("referer", "r\x7fq")],
     )
-    import sluice.server.accesslog as accesslog
+    import time
 
-    monkeypatch.setattr(accesslog.time, "time", lambda: 1_700_000_000.5)  # one second: no refresh mid-test
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.5)  # one second: no refresh mid-test
     log = AccessLog(False)
     log._refresh(1_700_000_000)
     direct: list[str] = []
