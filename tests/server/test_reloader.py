@@ -90,8 +90,10 @@ def test_app_directory_is_found_without_importing(tmp_path: Path) -> None:
     assert app_directory("pkg_devserver_probe.wsgi:create_app()", here) == tmp_path.resolve()
     assert app_directory(None, here) == tmp_path.resolve()
     assert app_directory("no_such_module_anywhere", here) == tmp_path.resolve()
-    # A module installed elsewhere: the folder it is imported from.
-    assert app_directory("pytest", here) == Path(pytest.__file__).resolve().parent.parent
+    # An installed package: its own folder, not all of site-packages.
+    import _pytest
+
+    assert app_directory("_pytest.main:x", here) == Path(_pytest.__file__).resolve().parent
 
 
 def test_the_watcher_reports_each_change_and_stops_with_its_master(tmp_path: Path) -> None:

@@ -68,13 +68,18 @@ _DEBOUNCE_MS = 50  # a save often writes several events; they reload once
 _PARENT_CHECK_MS = 1000
 
 
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+
 def app_directory(target: str | None, cwd: str | None = None) -> Path:
     """The folder the app is loaded from: the ``sys.path`` entry holding its top-level module.
 
     Found without importing anything (a top-level module's spec is looked up
     on the path the app is imported from: the current directory first, as
     :func:`sluice.cli.load_app` puts it); the current directory when the
-    module cannot be found or is not a file.
+    module cannot be found or is not a file. For a package installed in
+    ``site-packages``, its own folder (not every package installed beside
+    it); for an installed single module, the current directory.
 
     Args:
         target: ``MODULE[:ATTR]``, or None for ``wsgi``/``app`` in the current directory.
@@ -93,6 +98,9 @@ def app_directory(target: str | None, cwd: str | None = None) -> Path:
             return here
         return Path(locations[0]).resolve().parent
     origin = Path(spec.origin).resolve()
+    if _INSTALLED.intersection(origin.parts):
+        # An installed package: its own folder, not every package installed beside it.
+        return origin.parent if spec.submodule_search_locations else here
     # A package's origin is its __init__.py; the path entry is above its folder.
     return origin.parent.parent if spec.submodule_search_locations else origin.parent
 
