@@ -375,7 +375,7 @@ def test_run_warns_when_reachable_from_other_machines(
 
     monkeypatch.setattr(logging.getLogger("sluice"), "propagate", True)  # a CLI run may have turned it off
 
-    _warn_if_public(resolve({"bind": ["127.0.0.1:5000", "[::1]:5000", "localhost:5000", "unix:/tmp/x.sock"]}))
+    _warn_if_public(resolve({"bind": ["127.0.0.1:5000", "[::1]:5000", "localhost:5000", "unix:/tmp/x.sock", "5001"]}))
     assert not caplog.records
     _warn_if_public(resolve({"bind": ["0.0.0.0:5000"]}))
     assert "reachable from other machines" in caplog.text

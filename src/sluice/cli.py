@@ -728,10 +728,17 @@ def run_command(
 
 def _warn_if_public(config: Config) -> None:
     from sluice.server.debugpage import from_loopback
+    from sluice.server.listeners import parse_bind
 
     for spec in config.bind:
-        host = spec.rpartition(":")[0].strip("[]")
-        if spec.startswith("unix:") or from_loopback({"REMOTE_ADDR": host}) or host == "localhost":
+        try:
+            _, address = parse_bind(spec)
+        except ConfigError:
+            continue  # binding it reports the error
+        if isinstance(address, str):
+            continue  # a unix socket: this machine only
+        host = address[0]
+        if from_loopback({"REMOTE_ADDR": host}) or host == "localhost":
             continue
         logging.getLogger("sluice.error").warning(
             "sluice run is listening on %s, reachable from other machines: it is a development server "
