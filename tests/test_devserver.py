@@ -269,10 +269,11 @@ def test_reload_include_globs_and_ignored_files(live_server: Callable[..., LiveS
 
 
 def test_run_listens_on_loopback_port_5000_by_default() -> None:
+    from sluice.cli import RUN_HOST
+    from sluice.cli import RUN_PORT
     from sluice.cli import main
-    from sluice.server.devserver import DEFAULT_BIND
 
-    assert DEFAULT_BIND == "127.0.0.1:5000"
+    assert (RUN_HOST, RUN_PORT) == ("127.0.0.1", 5000)
     from click.testing import CliRunner
 
     from sluice.cli import cli

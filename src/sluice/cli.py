@@ -561,8 +561,11 @@ def configure_access_log(config: Config) -> None:
 _CLI_DEFAULTS = {"access_log": "-"}
 
 
-# `sluice run` differs from `serve` in its address only: loopback, port 5000.
-_RUN_DEFAULTS = {**_CLI_DEFAULTS, "bind": ["127.0.0.1:5000"]}
+# `sluice run` differs from `serve` in its address only: loopback, and
+# flask run's port, so a Flask project's bookmarks and proxies keep working.
+RUN_HOST = "127.0.0.1"
+RUN_PORT = 5000
+_RUN_DEFAULTS = {**_CLI_DEFAULTS, "bind": [f"{RUN_HOST}:{RUN_PORT}"]}
 
 
 def _settings_options(f: F, defaults: Mapping[str, Any] = _CLI_DEFAULTS) -> F:
@@ -698,9 +701,9 @@ def run_command(
     if host is not None or port is not None:
         if settings.get("bind"):
             raise click.UsageError("give --bind, or --host and --port, not both")
-        address = host or "127.0.0.1"
+        address = host or RUN_HOST
         address = f"[{address}]" if ":" in address else address  # an IPv6 address
-        settings["bind"] = (f"{address}:{5000 if port is None else port}",)
+        settings["bind"] = (f"{address}:{RUN_PORT if port is None else port}",)
     config = _resolve(settings, _RUN_DEFAULTS)
     configure_logging(config)
     if config.preload:

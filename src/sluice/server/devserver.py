@@ -46,10 +46,6 @@ from sluice.server.wsgi import WSGIApp
 
 log = logging.getLogger("sluice.error")
 
-#: The port ``sluice run`` listens on by default, as ``flask run`` does, so
-#: a Flask project's bookmarks, proxies and front-end dev servers keep working.
-DEFAULT_PORT = 5000
-DEFAULT_BIND = f"127.0.0.1:{DEFAULT_PORT}"
 _WATCHER_STOP_WAIT = 2.0
 
 
