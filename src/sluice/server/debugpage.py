@@ -23,7 +23,6 @@ the error log, as the server would have.
 from __future__ import annotations
 
 import html
-import ipaddress
 import linecache
 import logging
 import os
@@ -36,6 +35,7 @@ from typing import Any
 
 from sluice.server.wsgi import StartResponse
 from sluice.server.wsgi import WSGIApp
+from sluice.trust import TrustedProxies
 
 log = logging.getLogger("sluice.error")
 
@@ -49,16 +49,13 @@ _LIBRARY_PATHS = tuple(
 )
 
 
+# The loopback networks, matched as --trusted-proxies entries are (v4-mapped included).
+_LOOPBACK = TrustedProxies(("127.0.0.0/8", "::1/128"))
+
+
 def from_loopback(environ: Environ) -> bool:
     """True when the request's peer is on the loopback interface (a unix-socket peer is not)."""
-    address = environ.get("REMOTE_ADDR") or ""
-    try:
-        ip = ipaddress.ip_address(address.partition("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
+    return (environ.get("REMOTE_ADDR") or "") in _LOOPBACK
 
 
 def _plain_500(start_response: StartResponse, exc_info: Any = None) -> list[bytes]:
