@@ -342,3 +342,43 @@ def test_before_hook_short_circuit_and_blueprint_views_answer_alike(
         ("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "6")], b"closed"),
     ]
     assert bool(responses_built) == through_response
+
+
+@pytest.mark.parametrize("through_response", [False, True])
+def test_request_class_close_runs_for_every_request(through_response: bool) -> None:
+    from sluice.wrappers.request import Request
+
+    closed: list[str] = []
+
+    class ClosingRequest(Request):
+        def close(self) -> None:
+            closed.append(self.path)
+            super().close()
+
+    app = _app("hi", through_response=through_response)
+    app.request_class = ClosingRequest
+    assert call_wsgi_app(app, _environ())[2] == b"hi"
+    assert call_wsgi_app(app, _environ("/missing"))[0].startswith("404 ")
+    assert closed == ["/", "/missing"]
+
+
+def test_request_blueprint_and_endpoint_on_the_direct_path() -> None:
+    from sluice.blueprints import Blueprint
+
+    app = App(__name__)
+    outer, inner = Blueprint("outer", __name__), Blueprint("inner", __name__)
+
+    @inner.get("/deep")
+    def deep() -> dict[str, Any]:
+        return {"blueprint": request.blueprint, "endpoint": request.endpoint, "bps": request.blueprints}
+
+    @app.get("/top")
+    def top() -> dict[str, Any]:
+        return {"blueprint": request.blueprint, "endpoint": request.endpoint}
+
+    outer.register_blueprint(inner, url_prefix="/in")
+    app.register_blueprint(outer, url_prefix="/out")
+    assert json.loads(call_wsgi_app(app, _environ("/out/in/deep"))[2]) == {
+        "blueprint": "outer.inner", "endpoint": "outer.inner.deep", "bps": ["outer.inner", "outer"]
+    }
+    assert json.loads(call_wsgi_app(app, _environ("/top"))[2]) == {"blueprint": None, "endpoint": "top"}

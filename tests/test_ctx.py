@@ -28,6 +28,7 @@ class FakeApp:
     """Records teardown calls; optionally fails in them."""
 
     _teardown_hooks = True
+    _request_close = False
 
     def __init__(self, fail: bool = False) -> None:
         self.teardowns: list[tuple[str, BaseException | None]] = []
@@ -273,3 +274,20 @@ def test_request_context_push_preserved_needs_preserve_and_a_popped_context() ->
         with pytest.raises(RuntimeError, match=r"push_preserved\(\) only once it was popped"):
             rctx.push_preserved()
     assert not has_request_context()
+
+
+@pytest.mark.parametrize("factory", [True, False])
+def test_request_context_pushed_twice_tears_down_at_its_last_pop(factory: bool) -> None:
+    app = FakeApp()
+    rctx = RequestContext(app, "req", app.app_context if factory else None)
+    rctx.push()
+    g.value = "kept"
+    rctx.push()  # the same context again (Flask allows it)
+    assert request == "req" and g.value == "kept"
+    rctx.pop()
+    assert request == "req" and g.value == "kept" and app.teardowns == []
+    rctx.pop(ValueError("last"))
+    assert not has_request_context() and not has_app_context()
+    assert [(kind, str(exc)) for kind, exc in app.teardowns] == [("request", "last"), ("app", "last")]
+    with pytest.raises(RuntimeError, match="popped the wrong request context"):
+        rctx.pop()

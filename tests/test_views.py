@@ -16,6 +16,7 @@ from sluice.views import View
 
 class _App:
     _teardown_hooks = True
+    _request_close = False
 
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
         pass

@@ -49,6 +49,9 @@ class AppLike(Protocol):
     #: then call them only for a signal receiver (PERF: two calls less per
     #: request, benchmarks/RESULTS.md "Framework hot path").
     _teardown_hooks: bool
+    #: True when the app's request class overrides ``Request.close()``, so
+    #: every request's ``close()`` is called, not only one with uploads.
+    _request_close: bool
 
     def do_teardown_appcontext(self, exc: BaseException | None) -> None:
         """Run the teardown_appcontext hooks."""
@@ -66,6 +69,8 @@ _AnyAppContext: TypeAlias = "AppContext | RequestContext"
 
 _cv_app: ContextVar[_AnyAppContext] = ContextVar("sluice.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("sluice.request_ctx")
+#: What a request context's push did for the application context.
+_Pushed: TypeAlias = "Token[_AnyAppContext] | AppContext | RequestContext | None"
 
 log = logging.getLogger("sluice.app")
 
@@ -219,6 +224,8 @@ class RequestContext(_Context):
     _session: Any = None
     #: The ``g`` the request had, kept by :meth:`preserve`.
     _kept_g: AppGlobals | None = None
+    #: The (token, pushed) pairs of the outer pushes of a context pushed again.
+    _outer_pushes: list[tuple[Token[RequestContext] | None, _Pushed]] | None = None
     #: True once :meth:`push_preserved` pushed the context again after its
     #: request ended: its pops run no teardown hooks and send no signals.
     _ended = False
@@ -229,16 +236,23 @@ class RequestContext(_Context):
         self.app = app
         self.request = request
         self._app_context = app_context
-        # PERF: set here, not as class defaults: CPython 3.11 does not
-        # specialise loads of instance attributes that shadow class ones.
+        # PERF: the attributes every request reads are set here, not left to
+        # class defaults: CPython 3.11 specialises loads of instance
+        # attributes, not of class attributes read through an instance
+        # (each such read costs about 130 instructions more; RESULTS.md).
         self.plan = None
         self.error = None
-        # One (request token, what was pushed for the application context:
-        # a token, an AppContext, itself when serving without the variable,
-        # or None) per push.
-        self._pushes: list[
-            tuple[Token[RequestContext], Token[_AnyAppContext] | AppContext | RequestContext | None]
-        ] = []
+        self.routing_exception = None
+        self.after_request_functions = ()
+        self.session_opened = False
+        # The innermost push: the request variable's token, and what was
+        # pushed for the application context (a token, an AppContext, itself
+        # when serving without the variable, or None). PERF: fields, not a
+        # list of pairs; a context pushed again keeps its outer pushes in
+        # ``_outer_pushes``.
+        self._depth = 0
+        self._token: Token[RequestContext] | None = None
+        self._pushed: _Pushed = None
 
     @property
     def g(self) -> AppGlobals:
@@ -296,7 +310,7 @@ class RequestContext(_Context):
             RuntimeError: the context is still active, or :meth:`preserve`
                 was not called before its request ended.
         """
-        if self._pushes or self._kept_g is None:
+        if self._depth or self._kept_g is None:
             raise RuntimeError(
                 f"{self!r} cannot be pushed as preserved: call preserve() before its request ends, "
                 "and push_preserved() only once it was popped"
@@ -304,8 +318,17 @@ class RequestContext(_Context):
         self._ended = True
         self._g = self._kept_g
         self._app_holder = self
-        pushed = self if _cv_app.get(None) is None else _cv_app.set(self)
-        self._pushes.append((_cv_request.set(self), pushed))
+        self._record_push(self if _cv_app.get(None) is None else _cv_app.set(self))
+
+    def _record_push(self, pushed: _Pushed) -> None:
+        """Set the request variable to this context; ``pushed`` is what the application context got."""
+        if self._depth:
+            if self._outer_pushes is None:
+                self._outer_pushes = []
+            self._outer_pushes.append((self._token, self._pushed))
+        self._token = _cv_request.set(self)
+        self._pushed = pushed
+        self._depth += 1
 
     def push(self) -> None:
         """Make this context active, and provide an application context if none for ``app`` is."""
@@ -322,7 +345,7 @@ class RequestContext(_Context):
         var_ctx = _cv_app.get(None)
         holder = top._app_holder if top is not None else None
         app_ctx = var_ctx if var_ctx is not None else holder
-        pushed: Token[_AnyAppContext] | AppContext | RequestContext | None = None
+        pushed: _Pushed = None
         if app_ctx is not None and app_ctx.app is self.app:
             # Reused: a request context below serves as the application
             # context, or the variable's context does (no holder needed).
@@ -339,7 +362,7 @@ class RequestContext(_Context):
             pushed = self if var_ctx is None else _cv_app.set(self)
             if appcontext_pushed.receivers:
                 appcontext_pushed.send(self.app)
-        self._pushes.append((_cv_request.set(self), pushed))
+        self._record_push(pushed)
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Deactivate; the last pop runs teardown hooks, always, even if one raises.
@@ -347,19 +370,27 @@ class RequestContext(_Context):
         Raises:
             RuntimeError: this context is not the active one.
         """
-        pushes = self._pushes
-        if not pushes or _cv_request.get(None) is not self:
+        depth = self._depth
+        if not depth or _cv_request.get(None) is not self:
             raise RuntimeError(f"popped the wrong request context ({self!r} is not the active one)")
         app = self.app
         try:
-            if len(pushes) == 1 and (app._teardown_hooks or request_tearing_down.receivers) and not self._ended:
+            if depth == 1 and (app._teardown_hooks or request_tearing_down.receivers) and not self._ended:
                 app.do_teardown_request(exc)
         finally:
-            token, pushed = pushes.pop()
-            _cv_request.reset(token)
-            if isinstance(pushed, AppContext):
+            token = self._token
+            pushed = self._pushed
+            self._depth = depth = depth - 1
+            if depth:
+                self._token, self._pushed = self._outer_pushes.pop()  # type: ignore[union-attr]
+            else:
+                self._token = self._pushed = None
+            _cv_request.reset(token)  # type: ignore[arg-type]
+            if pushed is None:
+                pass
+            elif pushed is not self and isinstance(pushed, AppContext):
                 pushed.pop(exc)
-            elif pushed is not None:
+            else:
                 try:
                     if (app._teardown_hooks or appcontext_tearing_down.receivers) and not self._ended:
                         if pushed is self:

@@ -131,6 +131,7 @@ class Plan:
 
     Attributes:
         scopes: the endpoint's blueprint scopes, innermost first.
+        blueprint: the innermost scope (``request.blueprint``), or None.
         preprocess: url value preprocessors: the app's, then outer to inner
             blueprints', each in registration order.
         before: before_request hooks, in the same order.
@@ -139,10 +140,11 @@ class Plan:
         teardown: teardown_request hooks, in the same order as ``after``.
     """
 
-    __slots__ = ("scopes", "preprocess", "before", "has_before", "after", "teardown", "canonical")
+    __slots__ = ("scopes", "blueprint", "preprocess", "before", "has_before", "after", "teardown", "canonical")
 
     def __init__(self, app: App, scopes: tuple[str, ...]) -> None:
         self.scopes = scopes
+        self.blueprint = scopes[0] if scopes else None
         #: Rules of the endpoint with defaults: a URL whose values are those
         #: defaults redirects to the rule's own URL (set at freeze).
         self.canonical: tuple[Any, ...] = ()
@@ -188,6 +190,7 @@ class Pipeline:
     _request_limits: tuple[tuple[str, int | None], ...]
     _trusted_hosts: tuple[str, ...] | None
     _plans: dict[str, Plan]
+    _request_close: bool
     _app_plan: Plan
     _handler: Handler
 
@@ -201,6 +204,7 @@ class Pipeline:
         self._teardown_hooks = True  # until freeze() knows (see AppLike)
         self._request_limits = ()
         self._trusted_hosts = None
+        self._request_close = True  # until freeze() knows (see AppLike)
         self._plans = {}
         self._handler = self._dispatch
 
@@ -229,6 +233,8 @@ class Pipeline:
             if len(rules) > 1:
                 plan.canonical = tuple(rule for rule in rules if rule.defaults)
             self._plans[endpoint] = plan if plan.scopes or plan.canonical else self._app_plan
+        for rule in self.url_map.iter_rules():
+            rule._plan = self._plans[rule.endpoint]  # PERF: no lookup per request
         handler: Handler = self._dispatch
         for factory in reversed(self.middleware):
             handler = self._guard(factory(handler))
@@ -251,6 +257,8 @@ class Pipeline:
             self.response_class.__init__ is Response.__init__ and cls.make_response is Pipeline.make_response
         )
         self._request_limits = request_limits(self.config, self.request_class)
+        # PERF: a class attribute read once, not per request.
+        self._request_close = self.request_class.close is not Request.close
         trusted = self.config.get("TRUSTED_HOSTS")
         if isinstance(trusted, str):
             raise ValueError("config['TRUSTED_HOSTS'] is a list of host names, e.g. ['example.com', '.example.com']")
@@ -385,9 +393,12 @@ class Pipeline:
             rule = ctx.url_rule
             if rule.provide_automatic_options and request.method == "OPTIONS":
                 return self._automatic_options(request)
-            view = self.view_functions.get(rule.endpoint)
-            if view is None:
-                raise RuntimeError(f"no view function for endpoint {rule.endpoint!r}; pass view_func= to add_url_rule")
+            try:
+                view = self.view_functions[rule.endpoint]
+            except KeyError:
+                raise RuntimeError(
+                    f"no view function for endpoint {rule.endpoint!r}; pass view_func= to add_url_rule"
+                ) from None
             view_args = request.view_args
             return view(**view_args) if view_args else view()  # PERF: no empty **{}
         except Exception as exc:
@@ -556,13 +567,13 @@ class Pipeline:
             ctx.url_rule = rule
             endpoint = request.endpoint = rule.endpoint
             request.view_args = view_args
-            plan = ctx.plan = self._plans.get(endpoint, self._app_plan)
+            plan = ctx.plan = rule._plan
             if plan.canonical:
                 canonical = self._canonical_redirect(request, rule, view_args, plan)
                 if canonical is not None:
                     ctx.routing_exception = canonical
-            if "." in endpoint:
-                request.blueprint = endpoint.rpartition(".")[0]
+            if plan.blueprint is not None:
+                request.blueprint = plan.blueprint
 
     def _canonical_redirect(
         self, request: Request, rule: Any, view_args: dict[str, Any], plan: Plan

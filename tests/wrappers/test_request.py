@@ -365,7 +365,7 @@ def test_request_header_attributes_computed_once() -> None:
 def test_request_init_parses_no_header() -> None:
     request = make_request(HTTP_AUTHORIZATION="Basic YW5uOnB3", HTTP_RANGE="bytes=0-1")
     # Only what __init__ sets: every header attribute waits for its first read.
-    assert set(vars(request)) == {"environ", "method", "path"}
+    assert set(vars(request)) == {"environ", "method", "path", "response_callbacks", "finished_callbacks", "_form_data"}
 
 
 def test_request_access_route_forwarded_for() -> None:

@@ -114,6 +114,8 @@ class Rule:
         self.converters: dict[str, BaseConverter] = {}
         self.map: Map | None = None
         self.regex: re.Pattern[str] | None = None
+        #: The endpoint's hook plan, set by the app when it freezes.
+        self._plan: Any = None
 
     def __repr__(self) -> str:
         return f"<Rule {self.rule!r} ({', '.join(sorted(self.methods))}) -> {self.endpoint}>"

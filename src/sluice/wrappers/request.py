@@ -289,15 +289,21 @@ class Request:
     response_callbacks: tuple[Callable[[Request, Any], Any], ...] = ()
     #: ``fn(request)`` callables, run at the very end of the request.
     finished_callbacks: tuple[Callable[[Request], Any], ...] = ()
-    # Set on first use (class defaults, PERF: no instance __dict__ reads).
+    # Set on first use.
     _cached_data: bytes | None = None
-    _form_data: tuple[MultiDict[str], MultiDict[FileStorage]] | None = None
+    _form_data: tuple[MultiDict[str], MultiDict[FileStorage]] | None
     _cached_json: Any = _MISSING
 
     def __init__(self, environ: WSGIEnvironment) -> None:
         self.environ = environ
+        # PERF: set here, not read from class defaults (see RequestContext.__init__).
+        self.response_callbacks = ()
+        self.finished_callbacks = ()
+        self._form_data = None
         #: The request method, uppercased (``"GET"``).
-        self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
+        method: str = environ.get("REQUEST_METHOD", "GET")
+        # PERF: an uppercase method is kept as it is, not copied.
+        self.method: str = method if method.isupper() else method.upper()
         raw_path: str = environ.get("PATH_INFO", "")
         if raw_path.isascii():
             # PERF: the common ASCII path needs no decoding, so it is set
