@@ -382,3 +382,24 @@ def test_request_blueprint_and_endpoint_on_the_direct_path() -> None:
         "blueprint": "outer.inner", "endpoint": "outer.inner.deep", "bps": ["outer.inner", "outer"]
     }
     assert json.loads(call_wsgi_app(app, _environ("/top"))[2]) == {"blueprint": None, "endpoint": "top"}
+
+
+@pytest.mark.parametrize("path_info", ["/\xff", "/caf\xc3/x", "/ok/\xe9"])
+def test_path_not_utf8_is_a_400_through_the_error_handlers(path_info: str) -> None:
+    app = App(__name__)
+    seen: list[str] = []
+
+    @app.route("/<path:anything>")
+    def anything(anything: str) -> str:
+        return anything
+
+    @app.errorhandler(400)
+    def bad(error: Any) -> tuple[str, int]:
+        seen.append(request.path)
+        return f"bad: {error.description}", 400
+
+    status, _, body = call_wsgi_app(app, _environ(PATH_INFO=path_info))  # latin-1 text of the bytes (PEP 3333)
+    assert status == "400 Bad Request"
+    assert body == b"bad: The request path is not valid UTF-8; percent-encode it as UTF-8 bytes."
+    assert seen and "\ufffd" in seen[0]
+    assert call_wsgi_app(app, _environ(PATH_INFO="/caf\xc3\xa9"))[2] == "caf\u00e9".encode()

@@ -300,13 +300,13 @@ class Pipeline:
         ctx = RequestContext(self, request, self._app_context_factory)  # type: ignore[arg-type]
         ctx.push()
         try:
-            self._match(ctx)
+            _match_request(self, ctx)
             if not self._lazy_session:
                 ctx.session  # noqa: B018 - opened when the request starts, as the interface may expect
             if _request_started.receivers:
                 _request_started.send(self)
             if self._direct:
-                rv = self._view_value(request, ctx)
+                rv = _view_value(self, request, ctx)
                 kind = type(rv)
                 if (
                     (kind is str or kind is dict or kind is bytes or kind is list)
@@ -372,7 +372,7 @@ class Pipeline:
     def _dispatch(self, request: Request) -> Response:
         """The innermost handler: the view's value, then its response; errors become responses."""
         ctx = _cv_request.get()
-        return self._finish_view(self._view_value(request, ctx), request, ctx)
+        return self._finish_view(_view_value(self, request, ctx), request, ctx)
 
     def _view_value(self, request: Request, ctx: RequestContext) -> Any:
         """What the before_request hooks, the view or an error handler return.
@@ -547,6 +547,10 @@ class Pipeline:
         error handling, where handlers and after_request hooks apply.
         """
         request = ctx.request
+        if request._path_error is not None:
+            ctx.routing_exception = request._path_error
+            ctx.plan = self._app_plan
+            return
         if self._trusted_hosts is not None and not host_is_trusted(request.host, self._trusted_hosts):
             ctx.routing_exception = BadRequest(
                 f"The host {request.host!r} is not served here (config TRUSTED_HOSTS)."
@@ -707,3 +711,12 @@ class Pipeline:
             for name, value in items:
                 response.headers.set(name, value)
         return response
+
+
+# PERF: the request path calls these through module names, not ``self.``: an
+# App has more than 30 instance attributes, so its ``__dict__`` is a real dict,
+# and CPython 3.11 specialises no method load from such an object (about 240
+# instructions each, benchmarks/RESULTS.md). They are private: a subclass
+# does not override them.
+_match_request = Pipeline._match
+_view_value = Pipeline._view_value

@@ -58,10 +58,18 @@ def test_request_host_without_host_header_uses_server_name() -> None:
     assert request.host == "srv" and request.is_secure
 
 
-def test_request_path_undecodable_utf8_badrequest() -> None:
-    request = make_request(PATH_INFO="/\xff")
-    with pytest.raises(BadRequest, match="request path is not valid UTF-8"):
-        request.path
+def test_request_path_undecodable_utf8_replaced() -> None:
+    # As Werkzeug: U+FFFD for the bad bytes; the app answers such a request 400
+    # (tests/test_app_direct.py).
+    assert make_request(PATH_INFO="//caf\xc3\xa9/\xff").path == "/caf\u00e9/\ufffd"
+    assert make_request(PATH_INFO="/caf\xc3\xa9").path == "/caf\u00e9"
+    assert make_request(PATH_INFO="/\u2603").path == "/\u2603"  # text that is not latin-1 is kept
+
+
+def test_request_path_is_an_attribute_users_may_set() -> None:
+    request = make_request(PATH_INFO="/a")
+    request.path = "/b"
+    assert request.path == "/b"
 
 
 def test_request_args_multi_values_and_plus() -> None:
@@ -365,7 +373,9 @@ def test_request_header_attributes_computed_once() -> None:
 def test_request_init_parses_no_header() -> None:
     request = make_request(HTTP_AUTHORIZATION="Basic YW5uOnB3", HTTP_RANGE="bytes=0-1")
     # Only what __init__ sets: every header attribute waits for its first read.
-    assert set(vars(request)) == {"environ", "method", "path", "response_callbacks", "finished_callbacks", "_form_data"}
+    assert set(vars(request)) == {
+        "environ", "method", "path", "_path_error", "response_callbacks", "finished_callbacks", "_form_data"
+    }
 
 
 def test_request_access_route_forwarded_for() -> None:

@@ -305,10 +305,24 @@ class Request:
         # PERF: an uppercase method is kept as it is, not copied.
         self.method: str = method if method.isupper() else method.upper()
         raw_path: str = environ.get("PATH_INFO", "")
-        if raw_path.isascii():
-            # PERF: the common ASCII path needs no decoding, so it is set
-            # here; any other goes through the ``path`` property (and may 400).
-            self.path = "/" + raw_path.lstrip("/")
+        # A PATH_INFO that is not valid UTF-8 gives a path with U+FFFD in place
+        # of the bad bytes (as Werkzeug's), and this error, which the app
+        # answers (400) instead of routing the request.
+        self._path_error: BadRequest | None = None
+        if not raw_path.isascii():  # PERF: an ASCII path needs no decoding
+            raw_path = self._decode_path_info(raw_path)
+        #: The decoded path below the application root, always starting with
+        #: ``/``. PERF: a plain attribute, not a lazy property: CPython 3.11
+        #: specialises neither the store nor the loads of an attribute whose
+        #: name the class holds as a descriptor.
+        self.path: str = "/" + raw_path.lstrip("/")
+
+    def _decode_path_info(self, raw: str) -> str:
+        try:
+            return _decode_path(raw, "request path")
+        except BadRequest as exc:
+            self._path_error = exc
+            return raw.encode("latin-1").decode("utf-8", "replace")
 
     def add_response_callback(self, callback: Callable[[Request, Any], Any]) -> None:
         """Call ``callback(request, response)`` once the response exists (Pyramid style).
@@ -330,16 +344,6 @@ class Request:
         return f"<Request {url!r} [{self.method}]>"
 
     # -- URL --------------------------------------------------------------
-
-    @lazy_property
-    def path(self) -> str:
-        """The decoded path below the application root, always starting with ``/``.
-
-        Raises:
-            BadRequest: ``PATH_INFO`` is not valid UTF-8.
-        """
-        raw = _decode_path(self.environ.get("PATH_INFO", ""), "request path")
-        return "/" + raw.lstrip("/")
 
     @lazy_property
     def script_root(self) -> str:
