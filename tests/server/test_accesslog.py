@@ -441,8 +441,9 @@ def test_serve_json_lines_of_rejected_requests_parse(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bytes_sent", [0, 12])
+@pytest.mark.parametrize("duration", [0.25, 0.0, 0.000123, 0.0001234, 0.9999994, 0.9999996, 1.5, 61.0000014, 12345.678901])
 def test_the_direct_line_and_the_logging_line_are_the_same_text(
-    bytes_sent: int, monkeypatch: pytest.MonkeyPatch
+    bytes_sent: int, duration: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With sluice's handler alone a line is built directly; with a handler
     # of the user's it goes through logging: the text must be the same.
@@ -463,8 +464,8 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
     log = AccessLog(False)
     log._refresh(1_700_000_000)
     direct: list[str] = []
-    log._add = direct.append
-    log.write(("10.0.0.1", 5), request, 200, bytes_sent, 0.25, "id-1")  # type: ignore[arg-type]
+    log._add_combined = direct.append  # as when sluice's own handler is alone
+    log.write(("10.0.0.1", 5), request, 200, bytes_sent, duration, "id-1")  # type: ignore[arg-type]
     records: list[str] = []
 
     class Keep(logging.Handler):
@@ -478,11 +479,12 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
     keep = Keep()
     logger.addHandler(keep)
     try:
-        log._add = None
-        log.write(("10.0.0.1", 5), request, 200, bytes_sent, 0.25, "id-1")  # type: ignore[arg-type]
+        log._add = log._add_combined = None
+        log.write(("10.0.0.1", 5), request, 200, bytes_sent, duration, "id-1")  # type: ignore[arg-type]
     finally:
         logger.removeHandler(keep)
         logger.setLevel(level)
     assert direct == [records[0] + "\n"]
+    assert records[0].endswith(f" {duration:.6f} id-1")
     assert '"GET /a\\"b\\\\c\\x01\\xE9 HTTP/1.1"' in records[0]
     assert '"UA \\"x\\"\\x0A\\\\"' in records[0] and '"r\\x7Fq"' in records[0]

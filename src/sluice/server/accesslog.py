@@ -65,6 +65,12 @@ COMBINED_NO_REQUEST = '%s - - [%s] "-" %d %s "-" "-" %.6f %s'
 # The lines as sluice's own handler writes them (PERF: no concatenation per line).
 _LINE = {COMBINED: COMBINED + "\n", COMBINED_NO_REQUEST: COMBINED_NO_REQUEST + "\n"}
 
+# Status codes as text, and "000" to "999" for the digits of a duration.
+_CODES = tuple(str(code) for code in range(1000))
+_DIGITS = tuple(f"{number:03d}" for number in range(1000))
+# What follows the target, by HTTP version (the parser gives these two).
+_VERSIONS = {"1.0": ' HTTP/1.0" ', "1.1": ' HTTP/1.1" '}
+
 access_log = logging.getLogger("sluice.access")
 
 
@@ -341,14 +347,17 @@ class AccessLog:
             combined lines.
     """
 
-    __slots__ = ("json_format", "_second", "_stamp", "_add")
+    __slots__ = ("json_format", "_next_second", "_stamp", "_between", "_add", "_add_combined")
 
     def __init__(self, json_format: bool = False) -> None:
         self.json_format = json_format
-        self._second = -1
+        self._next_second = 0.0
         self._stamp = ""
+        self._between = ""
         #: ``add`` of sluice's own handler when it is alone, else None.
         self._add: Callable[[str], None] | None = None
+        #: The same when combined lines are written, None for JSON ones.
+        self._add_combined: Callable[[str], None] | None = None
 
     def write(
         self,
@@ -365,15 +374,62 @@ class AccessLog:
             peer: the client's address, None for a unix socket.
             request: the request head, None if the server rejected the
                 request before its request line was read whole (``"-"``).
-            status: the status code sent (0: none).
+            status: the status code sent (0: none), at most 999.
             bytes_sent: body bytes sent (``-`` in combined lines when 0).
             duration: seconds the request took.
             request_id: the request's id.
         """
         now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._refresh(second)
+        if now >= self._next_second:
+            self._refresh(int(now))
+        add = self._add_combined
+        if add is not None and request is not None:
+            # PERF: the common line, built here and queued without a
+            # LogRecord (sluice's own handler alone), the same text as
+            # COMBINED % args; benchmarks/RESULTS.md "Access log cost".
+            referer = user_agent = "-"
+            for name, value in request.headers:
+                if name == "user-agent":
+                    # escape()'s test inline; the common value needs no escaping.
+                    user_agent = (
+                        value
+                        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value
+                        else escape(value)
+                    )
+                elif name == "referer":
+                    referer = escape(value)
+            # The parser admits visible ASCII alone in a target (RFC 9112
+            # §3, protocol/connection.py), so only these two need escaping.
+            target = request.target
+            if '"' in target or "\\" in target:
+                target = escape(target)
+            # The duration as "%.6f" writes it, from whole microseconds and
+            # two table lookups instead of a float conversion.
+            micros = int(duration * 1000000.0 + 0.5)
+            if micros < 1000000:
+                whole = "0"
+            else:
+                whole = str(micros // 1000000)
+                micros %= 1000000
+            add(
+                f'{peer[0] if peer else "-"}{self._between}{request.method} {target}{_VERSIONS[request.http_version]}'
+                f'{_CODES[status]} {bytes_sent or "-"} "{referer}" "{user_agent}" '
+                f"{whole}.{_DIGITS[micros // 1000]}{_DIGITS[micros % 1000]} {request_id}\n"
+            )
+            return
+        self._write_other(peer, request, status, bytes_sent, duration, request_id, now)
+
+    def _write_other(
+        self,
+        peer: tuple[str, int] | None,
+        request: Request | None,
+        status: int,
+        bytes_sent: int,
+        duration: float,
+        request_id: str,
+        now: float,
+    ) -> None:
+        """A JSON line, a line for a rejected request, or one that goes through ``logging``."""
         add = self._add
         if self.json_format:
             line = json_line(peer, request, status, bytes_sent, duration, request_id, now)
@@ -390,34 +446,15 @@ class AccessLog:
             referer = user_agent = "-"
             for name, value in request.headers:
                 if name == "user-agent":
-                    # PERF: escape()'s test inline; the common value needs no escaping.
-                    user_agent = (
-                        value
-                        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value
-                        else escape(value)
-                    )
+                    user_agent = escape(value)
                 elif name == "referer":
                     referer = escape(value)
-            target = request.target
-            if not (target.isascii() and target.isprintable()) or '"' in target or "\\" in target:
-                target = escape(target)
-            if add is not None:
-                # PERF: sluice's own handler alone: the line it would write,
-                # queued without a LogRecord and written by its thread in
-                # batches; an f-string, so no format string is parsed per
-                # line (the same text as COMBINED % args; benchmarks/RESULTS.md,
-                # "Access log cost").
-                add(
-                    f'{addr} - - [{self._stamp}] "{request.method} {target} HTTP/{request.http_version}" '
-                    f'{status} {bytes_sent or "-"} "{referer}" "{user_agent}" {duration:.6f} {request_id}\n'
-                )
-                return
             fmt = COMBINED
             args = (
                 addr,
                 self._stamp,
                 request.method,
-                target,
+                escape(request.target),
                 request.http_version,
                 status,
                 bytes_sent or "-",
@@ -436,7 +473,9 @@ class AccessLog:
 
     def _refresh(self, second: int) -> None:
         """A new second: the timestamp, and whether sluice's handler is still alone."""
-        self._stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second))
+        self._stamp = stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second))
+        self._between = f' - - [{stamp}] "'  # what a combined line has between address and method
         own = own_handler()
         self._add = own.add if own is not None else None
-        self._second = second
+        self._add_combined = None if self.json_format else self._add
+        self._next_second = float(second + 1)
