@@ -59,7 +59,7 @@ def test_a_line_is_written_within_the_interval_without_more_traffic() -> None:
 
 def test_lines_are_written_in_batches_not_one_write_each() -> None:
     stream = _CountingStream()
-    handler = LineHandler(stream, interval=0.2, batch=1000)
+    handler = LineHandler(stream, interval=0.2)
     try:
         for i in range(500):
             handler.add(f"{i}\n")
@@ -70,20 +70,57 @@ def test_lines_are_written_in_batches_not_one_write_each() -> None:
         handler.close()
 
 
-def test_a_full_batch_is_written_before_the_interval() -> None:
+def test_limit_lines_are_written_at_once_by_the_adding_thread() -> None:
     stream = _CountingStream()
-    handler = LineHandler(stream, interval=60.0, batch=10)
+    handler = LineHandler(stream, interval=60.0, limit=10)
     try:
-        for i in range(10):
+        handler.add("0\n")
+        assert _wait_for(lambda: not handler._parked)  # the writer gathers for 60 s
+        for i in range(1, 9):
             handler.add(f"{i}\n")
-        assert _wait_for(lambda: stream.getvalue().count("\n") == 10, timeout=3.0)
+        assert stream.getvalue() == ""
+        handler.add("9\n")
+        assert stream.getvalue() == "".join(f"{i}\n" for i in range(10))  # written before add() returned
+    finally:
+        handler.close()
+
+
+def test_the_writer_sleeps_when_no_line_comes_and_wakes_for_the_next() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=0.05)
+    try:
+        handler.add("a\n")
+        assert _wait_for(lambda: stream.getvalue() == "a\n", timeout=2.0)
+        assert _wait_for(lambda: handler._parked, timeout=2.0)
+        writes = stream.writes
+        time.sleep(0.3)  # six intervals without a line: no wake-up writes anything
+        assert stream.writes == writes and handler._parked
+        handler.add("b\n")
+        assert _wait_for(lambda: stream.getvalue() == "a\nb\n", timeout=2.0)
+    finally:
+        handler.close()
+
+
+def test_steady_lines_are_written_once_per_interval() -> None:
+    stream = _CountingStream()
+    handler = LineHandler(stream, interval=0.1)
+    try:
+        deadline = time.monotonic() + 0.55
+        count = 0
+        while time.monotonic() < deadline:  # bounded: 0.55 s
+            handler.add(f"{count}\n")
+            count += 1
+            time.sleep(0.001)
+        assert _wait_for(lambda: stream.getvalue().count("\n") == count, timeout=2.0)
+        assert stream.getvalue() == "".join(f"{i}\n" for i in range(count))
+        assert stream.writes <= 8, (stream.writes, count)  # about one per 0.1 s, not one per line
     finally:
         handler.close()
 
 
 def test_many_threads_lose_no_line_and_keep_each_threads_order() -> None:
     stream = _CountingStream()
-    handler = LineHandler(stream, interval=0.01, batch=64, limit=256)
+    handler = LineHandler(stream, interval=0.01, limit=256)
     threads, per_thread = 8, 5000
 
     def produce(t: int) -> None:
@@ -129,7 +166,7 @@ def test_a_blocked_stream_bounds_what_is_pending() -> None:
             return super().write(s)
 
     stream = Stuck()
-    handler = LineHandler(stream, interval=0.01, batch=4, limit=20)
+    handler = LineHandler(stream, interval=0.01, limit=20)
     done = threading.Event()
 
     def produce() -> None:

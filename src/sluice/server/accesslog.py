@@ -2,11 +2,12 @@
 
 Design: a request thread only formats its line and appends it to a deque
 (:meth:`LineHandler.add`, lock-free under the GIL); a writer thread, started
-on the first line, writes what accumulated in one ``write`` when
-:data:`FLUSH_INTERVAL` has passed since the first pending line or
-:data:`BATCH_LINES` lines are waiting, whichever comes first. A log line
-therefore costs no system call and gives no other thread the GIL on the
-request's path (PERF: benchmarks/RESULTS.md "Static files").
+on the first line, writes what accumulated in one ``write`` every
+:data:`FLUSH_INTERVAL` while lines come, and waits without waking when none
+do. A log line therefore costs no system call, sets no event and wakes no
+thread on the request's path: under steady traffic the writer wakes five
+times a second, whatever the rate (PERF: benchmarks/RESULTS.md "Access log
+cost").
 
 Nothing is lost: lines keep their order (one deque, drained under the
 handler's lock); ``flush()`` and ``close()`` write every pending line, and
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
 
 #: Seconds a line may wait before the writer thread writes it.
 FLUSH_INTERVAL = 0.2
-#: Lines that make the writer thread write at once.
-BATCH_LINES = 256
 #: Lines pending at which the request thread writes them itself.
 MAX_PENDING = 16384
 
@@ -145,7 +144,6 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         owns_stream: close ``stream`` when the handler is closed (a file the
             handler opened), not when it is ``sys.stderr``.
         interval: the longest wait of a line before it is written, in seconds.
-        batch: the number of pending lines that is written at once.
         limit: the number of pending lines at which the adding thread writes
             them itself.
     """
@@ -155,17 +153,17 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         stream: TextIO,
         owns_stream: bool = False,
         interval: float = FLUSH_INTERVAL,
-        batch: int = BATCH_LINES,
         limit: int = MAX_PENDING,
     ) -> None:
         super().__init__(stream)
         self.owns_stream = owns_stream
         self.interval = interval
-        self._batch = batch
-        self._limit = max(limit, batch)
+        self._limit = limit
         self._pending: collections.deque[str] = collections.deque()
-        self._ready = threading.Event()  # set when a line lands in an empty deque
-        self._full = threading.Event()  # set when a batch is waiting
+        #: True while the writer waits for a first line (or has not started):
+        #: only then does a new line wake it.
+        self._parked = True
+        self._wake = threading.Event()  # set by a line for a parked writer, and by close()
         self._thread: threading.Thread | None = None
         self._closed = False
         _handlers.add(self)
@@ -183,20 +181,22 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """Queue one finished line (with its newline); it is written within ``interval`` seconds."""
         pending = self._pending
         pending.append(line)
-        count = len(pending)
-        if count == 1:
-            if self._thread is None:
-                self._start()
-            self._ready.set()
-        if count >= self._batch:
-            if count >= self._limit:
-                self.flush()
-            elif count == self._batch:
-                # PERF: once per batch, not per line until the writer
-                # drains (Event.set takes a lock and notifies in Python).
-                # A thread that misses the exact count leaves the batch to
-                # the interval.
-                self._full.set()
+        # PERF: nothing else while the writer is gathering lines; no event
+        # set per line or per batch (an Event.set takes a lock and notifies
+        # in Python, and wakes a thread that wants the GIL).
+        if len(pending) >= self._limit:
+            self.flush()
+        elif self._parked:
+            self._unpark()
+
+    def _unpark(self) -> None:
+        if self._closed:
+            self.flush()  # after close(): every line at once
+            return
+        if self._thread is None:
+            self._start()  # the new writer finds the line itself
+        else:
+            self._wake.set()
 
     def flush(self) -> None:
         """Write every pending line now, in order, and flush the stream."""
@@ -216,12 +216,11 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """Write what is pending, stop the writer thread; later lines are written at once."""
         with self.lock:  # type: ignore[union-attr]
             self._closed = True
-            self._batch = self._limit = 1
+            self._limit = 1
         # NOTE: no join: ``logging.shutdown`` calls this holding the lock
-        # the writer thread may be waiting for. Woken, it finds nothing
-        # pending and ends.
-        self._ready.set()
-        self._full.set()
+        # the writer thread may be waiting for. Woken, it writes what is
+        # pending (nothing, after the flush below) and ends.
+        self._wake.set()
         self.flush()
         if self.owns_stream:
             with self.lock:  # type: ignore[union-attr]
@@ -240,27 +239,30 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         thread.start()
 
     def _write_batches(self) -> None:
-        ready, full = self._ready, self._full
-        while True:
-            ready.wait()
-            # Let lines gather: until a batch is full or the interval ends.
-            full.wait(self.interval)
-            ready.clear()
-            full.clear()
-            # NOTE: a line added from here on either is taken by this drain
-            # (it loops until the deque is empty) or lands in an empty deque
-            # and sets ``ready`` again: no line waits for a later one.
-            self.flush()
+        wake, pending = self._wake, self._pending
+        while not self._closed:
+            # Park until a line comes. ``_parked`` is set before the deque
+            # is checked and a line is appended before ``_parked`` is read,
+            # so a line either is seen here or wakes the wait below.
+            self._parked = True
+            if not pending:
+                wake.wait()
+            wake.clear()
+            self._parked = False
             if self._closed:
-                return
+                break
+            # Let lines gather for the interval (close() ends the wait).
+            wake.wait(self.interval)
+            self.flush()
+        self._parked = False  # a closed handler's lines go out at once (add)
 
     def _after_fork(self) -> None:
         # The parent's writer thread does not exist here and the parent
         # writes its own pending lines.
         self._pending.clear()
-        self._ready = threading.Event()
-        self._full = threading.Event()
+        self._wake = threading.Event()
         self._thread = None
+        self._parked = True
 
 
 def _reset_after_fork() -> None:
