@@ -785,6 +785,29 @@ def baseline_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
             "means it spends less CPU per request.", "", *rows]
 
 
+def access_log_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
+                     cells: dict[tuple[str, str], CellSummary]) -> list[str]:
+    """``sluice serve`` defaults (access log on) against ``sluice`` (log off), ratios taken per round.
+
+    Returns:
+        A Markdown table (one row per scenario), or no lines unless both ran.
+    """
+    names = {s.name for s in servers}
+    if not {"sluice", "sluice-log"} <= names:
+        return []
+    rows = ["| Scenario | req/s log on / off, per round | median "
+            "| CPU µs/req log off / on, per round | median |",
+            "|---|---|---:|---|---:|"]
+    for scenario in scenarios:
+        off, on = cells[("sluice", scenario.name)], cells[("sluice-log", scenario.name)]
+        rps, rps_median = _fmt_ratios(round_ratios(on.rps_by_round(), off.rps_by_round()))
+        cpu, cpu_median = _fmt_ratios(round_ratios(off.cpu_by_round(), on.cpu_by_round()))
+        rows.append(f"| {scenario.label} | {rps} | {rps_median} | {cpu} | {cpu_median} |")
+    return ["", "The access log's cost (`sluice-log` against `sluice`): ratios taken inside each "
+            "round (the two cells ran back to back), then their median; 1 means the log costs nothing.",
+            "", *rows]
+
+
 def connection_scaling_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
                              cells: dict[tuple[str, str], CellSummary]) -> list[str]:
     """Each sluice tree's keep-alive c256 / c16 req/s, ratios taken per round."""
@@ -901,6 +924,7 @@ def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
         "",
         markdown_table(servers, scenarios, cells, args.rounds),
         *baseline_lines(servers, scenarios, cells),
+        *access_log_lines(servers, scenarios, cells),
         *connection_scaling_lines(servers, scenarios, cells),
     ]
     ratios = ratio_lines(servers, cells)
