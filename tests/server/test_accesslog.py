@@ -478,7 +478,9 @@ def test_serve_json_lines_of_rejected_requests_parse(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bytes_sent", [0, 12])
-@pytest.mark.parametrize("duration", [0.25, 0.0, 0.000123, 0.0001234, 0.9999994, 0.9999996, 1.5, 61.0000014, 12345.678901])
+@pytest.mark.parametrize(
+    "duration", [0.25, 0.0, 0.000123, 0.0001234, 0.004095, 0.004096, 0.9999994, 0.9999996, 1.5, 61.0000014, 12345.678901]
+)
 def test_the_direct_line_and_the_logging_line_are_the_same_text(
     bytes_sent: int, duration: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -525,3 +527,16 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
     assert records[0].endswith(f" {duration:.6f} id-1")
     assert '"GET /a\\"b\\\\c\\x01\\xE9 HTTP/1.1"' in records[0]
     assert '"UA \\"x\\"\\x0A\\\\"' in records[0] and '"r\\x7Fq"' in records[0]
+
+
+def test_durations_from_whole_microseconds_read_as_percent_6f() -> None:
+    from sluice.server.accesslog import SHORT_MICROS
+    from sluice.server.accesslog import _seconds
+    from sluice.server.accesslog import _short_duration_table
+
+    short = _short_duration_table()
+    assert len(short) == SHORT_MICROS
+    for micros in range(SHORT_MICROS):
+        assert short[micros] == _seconds(micros) == f"{micros / 1e6:.6f}"
+    for micros in [*range(999_000, 1_001_001), 59_999_999, 3_600_000_001, 86_400_123_456]:
+        assert _seconds(micros) == f"{micros // 1_000_000}.{micros % 1_000_000:06d}"

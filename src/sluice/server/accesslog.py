@@ -67,6 +67,22 @@ _LINE = {COMBINED: COMBINED + "\n", COMBINED_NO_REQUEST: COMBINED_NO_REQUEST + "
 # Status codes as text, and "000" to "999" for the digits of a duration.
 _CODES = tuple(str(code) for code in range(1000))
 _DIGITS = tuple(f"{number:03d}" for number in range(1000))
+#: Durations shorter than this many microseconds are written from a table
+#: (made once per process by the first AccessLog; ~260 KB).
+SHORT_MICROS = 4096
+_short_durations: tuple[str, ...] = ()
+
+
+def _short_duration_table() -> tuple[str, ...]:
+    global _short_durations
+    if not _short_durations:
+        _short_durations = tuple(f"0.{micros:06d}" for micros in range(SHORT_MICROS))
+    return _short_durations
+
+
+def _seconds(micros: int) -> str:
+    """``micros`` microseconds as seconds with six decimals, as ``"%.6f"`` writes them."""
+    return f"{micros // 1000000}.{_DIGITS[micros // 1000 % 1000]}{_DIGITS[micros % 1000]}"
 # What follows the target, by HTTP version (the parser gives these two).
 _VERSIONS = {"1.0": ' HTTP/1.0" ', "1.1": ' HTTP/1.1" '}
 
@@ -349,13 +365,14 @@ class AccessLog:
             combined lines.
     """
 
-    __slots__ = ("json_format", "_next_second", "_stamp", "_between", "_add", "_add_combined")
+    __slots__ = ("json_format", "_next_second", "_stamp", "_between", "_add", "_add_combined", "_short")
 
     def __init__(self, json_format: bool = False) -> None:
         self.json_format = json_format
         self._next_second = 0.0
         self._stamp = ""
         self._between = ""
+        self._short = _short_duration_table()
         #: ``add`` of sluice's own handler when it is alone, else None.
         self._add: Callable[[str], None] | None = None
         #: The same when combined lines are written, None for JSON ones.
@@ -405,18 +422,13 @@ class AccessLog:
             target = request.target
             if '"' in target or "\\" in target:
                 target = escape(target)
-            # The duration as "%.6f" writes it, from whole microseconds and
-            # two table lookups instead of a float conversion.
+            # The duration as "%.6f" writes it, from whole microseconds: a
+            # short one from a table, instead of a float conversion.
             micros = int(duration * 1000000.0 + 0.5)
-            if micros < 1000000:
-                whole = "0"
-            else:
-                whole = str(micros // 1000000)
-                micros %= 1000000
             add(
                 f'{peer[0] if peer else "-"}{self._between}{request.method} {target}{_VERSIONS[request.http_version]}'
                 f'{_CODES[status]} {bytes_sent or "-"} "{referer}" "{user_agent}" '
-                f"{whole}.{_DIGITS[micros // 1000]}{_DIGITS[micros % 1000]} {request_id}\n"
+                f"{self._short[micros] if micros < SHORT_MICROS else _seconds(micros)} {request_id}\n"
             )
             return
         self._write_other(peer, request, status, bytes_sent, duration, request_id, now)
