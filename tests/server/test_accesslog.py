@@ -502,8 +502,8 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
     monkeypatch.setattr(time, "time", lambda: 1_700_000_000.5)  # one second: no refresh mid-test
     log = AccessLog(False)
     log._refresh(1_700_000_000)
-    direct: list[str] = []
-    log._add_combined = direct.append  # as when sluice's own handler is alone
+    own = LineHandler(io.StringIO(), interval=60.0)
+    log._own = own  # as when sluice's own handler is alone
     log.write(("10.0.0.1", 5), request, 200, bytes_sent, duration, "id-1")  # type: ignore[arg-type]
     records: list[str] = []
 
@@ -518,12 +518,13 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
     keep = Keep()
     logger.addHandler(keep)
     try:
-        log._add = log._add_combined = None
+        log._add = log._own = None
         log.write(("10.0.0.1", 5), request, 200, bytes_sent, duration, "id-1")  # type: ignore[arg-type]
     finally:
         logger.removeHandler(keep)
         logger.setLevel(level)
-    assert direct == [records[0] + "\n"]
+    own.close()
+    assert own.stream.getvalue() == records[0] + "\n"
     assert records[0].endswith(f" {duration:.6f} id-1")
     assert '"GET /a\\"b\\\\c\\x01\\xE9 HTTP/1.1"' in records[0]
     assert '"UA \\"x\\"\\x0A\\\\"' in records[0] and '"r\\x7Fq"' in records[0]
