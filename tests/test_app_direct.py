@@ -111,7 +111,7 @@ def test_direct_answer_is_the_response_paths_answer(
 def test_unserializable_json_is_the_views_error_on_both_paths(caplog: pytest.LogCaptureFixture) -> None:
     direct = call_wsgi_app(_app({"when": object()}, through_response=False), _environ())
     forced = call_wsgi_app(_app({"when": object()}, through_response=True), _environ())
-    assert direct == forced and direct[0] == "500 Internal Server Error"
+    assert direct == forced and direct[0] == "500 INTERNAL SERVER ERROR"
     assert caplog.text.count("Exception on GET /") == 2
 
 
@@ -294,7 +294,7 @@ def test_a_failing_view_is_handled_as_on_the_response_path() -> None:
 
     direct = call_wsgi_app(make(False), _environ())
     assert direct == call_wsgi_app(make(True), _environ())
-    assert direct[0] == "404 Not Found" and direct[2] == b"handled boom"
+    assert direct[0] == "404 NOT FOUND" and direct[2] == b"handled boom"
 
 
 def test_a_streamed_or_other_value_still_takes_the_response_path(responses_built: list[str]) -> None:
@@ -399,7 +399,7 @@ def test_path_not_utf8_is_a_400_through_the_error_handlers(path_info: str) -> No
         return f"bad: {error.description}", 400
 
     status, _, body = call_wsgi_app(app, _environ(PATH_INFO=path_info))  # latin-1 text of the bytes (PEP 3333)
-    assert status == "400 Bad Request"
+    assert status == "400 BAD REQUEST"
     assert body == b"bad: The request path is not valid UTF-8; percent-encode it as UTF-8 bytes."
     assert seen and "\ufffd" in seen[0]
     assert call_wsgi_app(app, _environ(PATH_INFO="/caf\xc3\xa9"))[2] == "caf\u00e9".encode()

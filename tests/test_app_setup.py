@@ -198,7 +198,7 @@ def test_static_url_path_and_no_static_folder(tmp_path: Path) -> None:
     app = _static_app(tmp_path, static_url_path="/assets")
     assert app.static_url_path == "/assets"
     assert app.test_client().get("/assets/site.css").data == b"body{}"
-    assert app.test_client().get("/static/site.css").status == "404 Not Found"
+    assert app.test_client().get("/static/site.css").status == "404 NOT FOUND"
     bare = App(__name__, root_path=str(tmp_path), static_folder=None)
     assert "static" not in bare.view_functions
     with bare.test_request_context(), pytest.raises(NotFound):
@@ -226,7 +226,7 @@ def test_blueprint_static_folder(tmp_path: Path) -> None:
     app2 = App(__name__, root_path=str(tmp_path), static_folder=None)
     app2.register_blueprint(other, url_prefix="/f")
     assert app2.test_client().get("/f/s/x.js").data == b"x()"
-    assert app2.test_client().get("/f/s/../bp_static/x.js").status == "404 Not Found"
+    assert app2.test_client().get("/f/s/../bp_static/x.js").status == "404 NOT FOUND"
 
 
 # -- blueprints: app-wide hooks and setup order ------------------------------------------------
@@ -347,7 +347,7 @@ def test_make_response_helper_and_flask_names_exported() -> None:
 
     client = app.test_client()
     response = client.get("/")
-    assert response.status == "201 Created"
+    assert response.status == "201 CREATED"
     assert response.header("X-Made") == "yes" and response.header("X-Changed") == "1"
     assert response.data == b"made"
     assert client.get("/empty").data == b""
@@ -365,7 +365,7 @@ def test_trailing_slash_redirect_keeps_mount_point_and_encodes_the_path() -> Non
     app.add_url_rule("/<name>/", "named", lambda name: name)
     mounted = app.test_client(base_url="http://localhost/app")
     response = mounted.get("/dir", query_string="a=1")
-    assert response.status == "308 Permanent Redirect"
+    assert response.status == "308 PERMANENT REDIRECT"
     assert response.location == "/app/dir/?a=1"
     response = app.test_client().get("/caf\u00e9 50%")
     assert response.location == "/caf%C3%A9%2050%25/"

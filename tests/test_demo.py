@@ -267,7 +267,7 @@ def test_demo_live_post_then_download_range(live_server: Callable[..., LiveServe
         check=False,
     )
     head, _, body = result.stdout.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 206 Partial Content\r\n")
+    assert head.startswith(b"HTTP/1.1 206 PARTIAL CONTENT\r\n")
     assert f"\r\nContent-Range: bytes 0-4/{len(FILE)}\r\n".encode() in head
     assert b"\r\nContent-Disposition: attachment; filename=notes.txt\r\n" in head
     assert body == b"hello"

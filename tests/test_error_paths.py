@@ -64,7 +64,7 @@ from tests.live import LiveServer
 from tests.live import start_server
 from tests.validated import validated_client
 
-STATUS_500 = "500 Internal Server Error"
+STATUS_500 = "500 INTERNAL SERVER ERROR"
 HTML_500, HTML = InternalServerError().get_body(prefers_json=False)
 JSON_500, JSON = InternalServerError().get_body(prefers_json=True)
 
@@ -366,7 +366,7 @@ def test_error_paths_errorhandler_500_returning_none_gives_generic_500(app_log: 
 
 def test_error_paths_http_error_in_inner_middleware_is_the_outer_middlewares_response() -> None:
     r = validated_client(failing_app(Record())).get("/mw/inner-403")
-    assert r.status == "403 Forbidden"
+    assert r.status == "403 FORBIDDEN"
     assert r.header("X-Outer-Saw") == "403"
     assert r.data == Forbidden("inner middleware refused").get_body()[0]
 
@@ -647,7 +647,7 @@ def _recorded(server: LiveServer, tag: str, timeout: float = 3.0) -> dict[str, s
 def test_live_unhandled_exception_is_500(server: LiveServer, path: str) -> None:
     tag = _tag()
     r = requests.get(f"{server.url}{path}?tag={tag}", timeout=5)
-    assert (r.status_code, r.reason) == (500, "Internal Server Error")
+    assert (r.status_code, r.reason) == (500, "INTERNAL SERVER ERROR")
     assert r.headers["Content-Type"] == HTML
     assert r.content == HTML_500
     assert r.headers.get("Connection", "").lower() != "close", "the app's 500 should not cost the connection"
@@ -660,7 +660,7 @@ def test_live_unhandled_exceptions_keep_the_connection(server: LiveServer) -> No
     with RawClient(server.host, server.port) as client:
         for path in FAILING_PATHS:
             resp = client.request(raw_get(path))
-            assert (resp.version, resp.status, resp.reason) == ("HTTP/1.1", 500, "Internal Server Error"), path
+            assert (resp.version, resp.status, resp.reason) == ("HTTP/1.1", 500, "INTERNAL SERVER ERROR"), path
             assert resp.body == HTML_500, path
         resp = client.request(raw_get("/ok"))
         assert (resp.status, resp.body) == (200, b"ok")
@@ -670,14 +670,14 @@ def test_live_unhandled_exceptions_keep_the_connection(server: LiveServer) -> No
 @pytest.mark.parametrize("path", FAILING)
 def test_live_unhandled_exception_uses_errorhandler_500(server_500: LiveServer, path: str) -> None:
     r = requests.get(f"{server_500.url}{path}", timeout=5)
-    assert (r.status_code, r.reason, r.content) == (500, "Internal Server Error", b"custom 500")
+    assert (r.status_code, r.reason, r.content) == (500, "INTERNAL SERVER ERROR", b"custom 500")
     assert r.headers["X-Handler"] == "500"
 
 
 @pytest.mark.live
 def test_live_http_error_in_inner_middleware_reaches_outer(server: LiveServer) -> None:
     r = requests.get(f"{server.url}/mw/inner-403", timeout=5)
-    assert (r.status_code, r.reason) == (403, "Forbidden")
+    assert (r.status_code, r.reason) == (403, "FORBIDDEN")
     assert r.headers["X-Outer-Saw"] == "403"
     assert r.content == Forbidden("inner middleware refused").get_body()[0]
 

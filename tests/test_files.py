@@ -189,7 +189,7 @@ def test_send_file_gz_name_gets_content_encoding_inline_only(root: Path) -> None
 def test_if_none_match_gives_304_without_body(client: TestClient) -> None:
     tag = _etag(client)
     response = client.get("/file", headers={"If-None-Match": tag})
-    assert response.status == "304 Not Modified"
+    assert response.status == "304 NOT MODIFIED"
     assert response.data == b""
     assert response.header("ETag") == tag
     assert response.header("Cache-Control") == "no-cache"
@@ -288,7 +288,7 @@ def test_single_range(client: TestClient, header: str, start: int | None, stop: 
         assert response.status_code == 200
         assert response.data == DATA
         return
-    assert response.status == "206 Partial Content"
+    assert response.status == "206 PARTIAL CONTENT"
     assert response.data == DATA[start:stop]
     assert response.header("Content-Range") == f"bytes {start}-{stop - 1}/10240"
     assert response.header("Content-Length") == str(stop - start)

@@ -157,7 +157,7 @@ def test_flashing_signal_sent_with_message_and_category() -> None:
 def test_flashing_layout_and_page_see_the_same_messages() -> None:
     client = validated_client(create_app())
     redirect = client.get("/flash?message=<saved>&category=info")
-    assert redirect.status == "302 Found"
+    assert redirect.status == "302 FOUND"
     assert redirect.header("Location") == "/"
     page = client.get("/").text
     assert '<p class="info">&lt;saved&gt;</p>' in page

@@ -58,7 +58,8 @@ SLUICE_GAPS: dict[str, str] = {}
 
 #: What :func:`seen` leaves out of every comparison, and why (docs/app.md).
 NORMALISED: dict[str, str] = {
-    "reason phrase": "status reasons are title case in sluice, upper case in Werkzeug; only codes are compared",
+    "reason phrase": "status reasons are upper case in both, but sluice's are HTTPStatus's phrases and a few "
+    "differ from Werkzeug's table (203, 207, 414, 418, 511); only codes are compared",
     "error page body": "error pages are sluice's own small HTML page (docs/app.md, Lifecycle 6 and 8); "
     "only status, Content-Type and Allow are compared for them",
     "JSON text": "JSON bodies may differ in whitespace and the trailing newline: parsed JSON is compared, "

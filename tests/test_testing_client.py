@@ -313,7 +313,7 @@ def test_response_json_parses_a_json_mimetype() -> None:
     r = client.get("/json")
     assert r.is_json and r.json == r.get_json() == {"a": [1, 2]}
     problem = client.get("/problem")
-    assert (problem.status_code, problem.status) == (418, "418 I'm a Teapot")
+    assert (problem.status_code, problem.status) == (418, "418 I'M A TEAPOT")
     assert problem.mimetype == "application/problem+json" and problem.json == {"title": "no"}
 
 
@@ -335,7 +335,7 @@ def test_response_get_json_force_and_silent() -> None:
 
 
 def test_response_without_content_type_has_no_mimetype() -> None:
-    r = TestResponse("204 No Content", [], b"")
+    r = TestResponse("204 NO CONTENT", [], b"")
     assert r.mimetype is None and r.content_type is None and r.json is None
     assert r.request is None and r.history == ()
 

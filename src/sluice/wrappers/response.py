@@ -51,11 +51,14 @@ def _with_charset(mimetype: str) -> str:
     return mimetype
 
 
-_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+# The reason phrase upper-cased, as Werkzeug (so Flask) writes it: a test of a
+# Flask app that compares ``response.status`` ("404 NOT FOUND") passes here
+# too. RFC 9110 §15 leaves the phrase to the server; clients ignore it.
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase.upper()}" for status in HTTPStatus}
 
 
 def _status_line(code: int) -> str:
-    return _STATUS_LINES.get(code) or f"{code} Unknown"
+    return _STATUS_LINES.get(code) or f"{code} UNKNOWN"
 
 
 @lru_cache(maxsize=64)
@@ -273,7 +276,7 @@ class Response:
 
     @property
     def status(self) -> str:
-        """The status line value, e.g. ``"404 Not Found"``; set it as a str or an int."""
+        """The status line value, e.g. ``"404 NOT FOUND"``; set it as a str or an int."""
         return self._status
 
     @status.setter
