@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
@@ -382,6 +383,14 @@ def test_app_on_real_server_streams_then_tears_down(
 
     assert requests.get(srv.url + "/hello", timeout=5).text == "hello from sluice"
     assert requests.get(srv.url + "/users/42", timeout=5).json() == {"id": 42}
+    # A request ends (teardown, response_closed) once the server closed its
+    # body, after the client had the last byte: let those two end before
+    # the stream starts, so the events of the requests do not interleave.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (
+        not markers.exists() or markers.read_text().count("response_closed") < 2
+    ):
+        time.sleep(0.01)
     r = requests.get(srv.url + "/stream", timeout=5)
     assert r.text == "one,two" and r.headers["Transfer-Encoding"] == "chunked"
     srv.stop()
