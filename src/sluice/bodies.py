@@ -26,7 +26,6 @@ from typing import Any
 from sluice import signals
 from sluice.ctx import RequestContext
 from sluice.wrappers.http import http_date
-from sluice.wrappers.request import Request
 from sluice.wrappers.response import ClosingIterator
 from sluice.wrappers.response import Response
 from sluice.wrappers.response import _content_type_for

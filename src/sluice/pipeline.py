@@ -189,7 +189,6 @@ class Pipeline:
     _teardown_hooks: bool
     _request_limits: tuple[tuple[str, int | None], ...]
     _trusted_hosts: tuple[str, ...] | None
-    _plans: dict[str, Plan]
     _request_close: bool
     _app_plan: Plan
     _handler: Handler
@@ -205,7 +204,6 @@ class Pipeline:
         self._request_limits = ()
         self._trusted_hosts = None
         self._request_close = True  # until freeze() knows (see AppLike)
-        self._plans = {}
         self._handler = self._dispatch
 
     # -- freezing ------------------------------------------------------------------
@@ -225,16 +223,16 @@ class Pipeline:
         app: App = self  # type: ignore[assignment]
         self.url_map.freeze()
         self._app_plan = Plan(app, ())
-        endpoints = {rule.endpoint for rule in self.url_map.iter_rules()} | set(self.view_functions)
-        self._plans = {}
-        for endpoint in endpoints:
+        # Each rule carries its endpoint's plan (PERF: no lookup per request).
+        for endpoint in {rule.endpoint for rule in self.url_map.iter_rules()}:
             plan = Plan(app, blueprint_scopes(endpoint.rpartition(".")[0]))
             rules = list(self.url_map.iter_rules(endpoint))
             if len(rules) > 1:
                 plan.canonical = tuple(rule for rule in rules if rule.defaults)
-            self._plans[endpoint] = plan if plan.scopes or plan.canonical else self._app_plan
-        for rule in self.url_map.iter_rules():
-            rule._plan = self._plans[rule.endpoint]  # PERF: no lookup per request
+            if not (plan.scopes or plan.canonical):
+                plan = self._app_plan
+            for rule in rules:
+                rule._plan = plan
         handler: Handler = self._dispatch
         for factory in reversed(self.middleware):
             handler = self._guard(factory(handler))
@@ -569,7 +567,7 @@ class Pipeline:
             ctx.plan = self._app_plan
         else:
             ctx.url_rule = rule
-            endpoint = request.endpoint = rule.endpoint
+            request.endpoint = rule.endpoint
             request.view_args = view_args
             plan = ctx.plan = rule._plan
             if plan.canonical:

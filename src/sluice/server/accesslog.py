@@ -73,16 +73,18 @@ SHORT_MICROS = 4096
 _short_durations: tuple[str, ...] = ()
 
 
-def _short_duration_table() -> tuple[str, ...]:
-    global _short_durations
-    if not _short_durations:
-        _short_durations = tuple(f"0.{micros:06d}" for micros in range(SHORT_MICROS))
-    return _short_durations
-
-
 def _seconds(micros: int) -> str:
     """``micros`` microseconds as seconds with six decimals, as ``"%.6f"`` writes them."""
     return f"{micros // 1000000}.{_DIGITS[micros // 1000 % 1000]}{_DIGITS[micros % 1000]}"
+
+
+def _short_duration_table() -> tuple[str, ...]:
+    global _short_durations
+    if not _short_durations:
+        _short_durations = tuple(_seconds(micros) for micros in range(SHORT_MICROS))
+    return _short_durations
+
+
 # What follows the target, by HTTP version (the parser gives these two).
 _VERSIONS = {"1.0": ' HTTP/1.0" ', "1.1": ' HTTP/1.1" '}
 
