@@ -340,6 +340,35 @@ def test_serve_writes_a_line_soon_after_the_response(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_serve_logs_the_request_line_as_sent(tmp_path: Path) -> None:
+    # Combined format's request line is the client's own (Apache's %r): a
+    # later HTTP/1.x is served as 1.1 but logged as sent; JSON keeps the
+    # version it was served with.
+    lines = {}
+    for fmt in ("combined", "json"):
+        log = tmp_path / f"access-{fmt}.log"
+        server = start_server(
+            "tests.apps.factories:create_app()", "--access-log", str(log), "--access-log-format", fmt
+        )
+        try:
+            for raw in (
+                b"GET /v2?a=1 HTTP/1.2\r\nHost: a\r\nConnection: close\r\n\r\n",
+                b"HEAD /v0 HTTP/1.0\r\n\r\n",
+            ):
+                assert _request(server.port, raw).startswith(b"HTTP/1.1 ")
+        finally:
+            assert server.stop(signal.SIGTERM) == 0
+        lines[fmt] = log.read_text().splitlines()
+    combined, json_lines = lines["combined"], [json.loads(line) for line in lines["json"]]
+    assert len(combined) == len(json_lines) == 2
+    assert ' "GET /v2?a=1 HTTP/1.2" ' in combined[0]
+    assert ' "HEAD /v0 HTTP/1.0" ' in combined[1]
+    assert [(j["method"], j["target"], j["protocol"]) for j in json_lines] == [
+        ("GET", "/v2?a=1", "HTTP/1.1"),
+        ("HEAD", "/v0", "HTTP/1.0"),
+    ]
+
+
 def test_serve_hostile_fields_cannot_forge_or_split_lines(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     server = start_server("tests.apps.factories:create_app()", "--access-log", str(log))
@@ -495,16 +524,21 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
         method="GET",
         target='/a"b\\c\x01\xe9',
         http_version="1.1",
+        line='GET /a"b\\c\x01\xe9 HTTP/1.1',
         headers=[("host", "x"), ("user-agent", 'UA "x"\n\\'), ("referer", "r\x7fq")],
     )
     import time
 
+    from sluice.server import accesslog
+
     monkeypatch.setattr(time, "time", lambda: 1_700_000_000.5)  # one second: no refresh mid-test
+    # The request started at 0.0 and ends at ``duration`` (exactly, no float subtraction error).
+    monkeypatch.setattr(accesslog, "_monotonic", lambda: duration)
     log = AccessLog(False)
-    log._refresh(1_700_000_000)
+    log._refresh(duration)
     own = LineHandler(io.StringIO(), interval=60.0)
     log._own = own  # as when sluice's own handler is alone
-    log.write(("10.0.0.1", 5), request, 200, bytes_sent, duration, "id-1")  # type: ignore[arg-type]
+    log.write(("10.0.0.1", 5), request, 200, bytes_sent, 0.0, "id-1")  # type: ignore[arg-type]
     records: list[str] = []
 
     class Keep(logging.Handler):
@@ -519,7 +553,7 @@ def test_the_direct_line_and_the_logging_line_are_the_same_text(
     logger.addHandler(keep)
     try:
         log._add = log._own = None
-        log.write(("10.0.0.1", 5), request, 200, bytes_sent, duration, "id-1")  # type: ignore[arg-type]
+        log.write(("10.0.0.1", 5), request, 200, bytes_sent, 0.0, "id-1")  # type: ignore[arg-type]
     finally:
         logger.removeHandler(keep)
         logger.setLevel(level)

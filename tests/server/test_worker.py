@@ -383,7 +383,9 @@ def test_body_read_by_loop_across_many_reads(server: LiveServer) -> None:
     assert json.loads(resp.body)["body"].encode("latin-1") == body
 
 
-def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path: Path) -> None:
+def test_access_log_line_is_the_same_with_and_without_the_direct_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # sluice's own handler alone: the worker queues the line itself; with a
     # filter (or another handler) it goes through logging. Same bytes.
     import logging
@@ -398,6 +400,7 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
         method="GET",
         target='/a?b="1"',
         http_version="1.1",
+        line='GET /a?b="1" HTTP/1.1',
     )
     lines = []
     try:
@@ -409,7 +412,8 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(tmp_path:
             assert (accesslog.own_handler() is None) is through_logging
             # A new AccessLog checks the handlers at its first line (then once a second).
             access = accesslog.AccessLog()
-            access.write(("10.0.0.7", 5555), request, 206, 5, 0.25, "rid-1")  # type: ignore[arg-type]
+            monkeypatch.setattr(accesslog, "_monotonic", lambda: 100.25)  # the request took 0.25 s
+            access.write(("10.0.0.7", 5555), request, 206, 5, 100.0, "rid-1")  # type: ignore[arg-type]
             for handler in logger.handlers:
                 handler.flush()
             lines.append(log.read_bytes())

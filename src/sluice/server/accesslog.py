@@ -46,6 +46,7 @@ import time
 import weakref
 from collections.abc import Callable
 from json.encoder import encode_basestring_ascii as _quote
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING
 from typing import TextIO
 
@@ -58,14 +59,17 @@ FLUSH_INTERVAL = 0.2
 MAX_PENDING = 16384
 
 #: The combined log format (Apache, nginx), the duration in seconds and the request id.
-COMBINED = '%s - - [%s] "%s %s HTTP/%s" %d %s "%s" "%s" %.6f %s'
+#: The request line is the one the client sent (Apache's ``%r``, nginx's ``$request``).
+COMBINED = '%s - - [%s] "%s" %d %s "%s" "%s" %.6f %s'
 #: The same for a request the server rejected before its request line was read whole.
 COMBINED_NO_REQUEST = '%s - - [%s] "-" %d %s "-" "-" %.6f %s'
 # The lines as sluice's own handler writes them (PERF: no concatenation per line).
 _LINE = {COMBINED: COMBINED + "\n", COMBINED_NO_REQUEST: COMBINED_NO_REQUEST + "\n"}
 
-# Status codes as text, and "000" to "999" for the digits of a duration.
+# Status codes as text, body sizes under 1,000 ("-" for none), and "000" to
+# "999" for the digits of a duration.
 _CODES = tuple(str(code) for code in range(1000))
+_SIZES = ("-", *_CODES[1:])
 _DIGITS = tuple(f"{number:03d}" for number in range(1000))
 #: Durations shorter than this many microseconds are written from a table
 #: (made once per process by the first AccessLog; ~260 KB).
@@ -84,9 +88,6 @@ def _short_duration_table() -> tuple[str, ...]:
         _short_durations = tuple(_seconds(micros) for micros in range(SHORT_MICROS))
     return _short_durations
 
-
-# What follows the target, by HTTP version (the parser gives these two).
-_VERSIONS = {"1.0": ' HTTP/1.0" ', "1.1": ' HTTP/1.1" '}
 
 access_log = logging.getLogger("sluice.access")
 
@@ -367,11 +368,12 @@ class AccessLog:
             combined lines.
     """
 
-    __slots__ = ("json_format", "_next_second", "_stamp", "_between", "_add", "_own", "_short")
+    __slots__ = ("json_format", "_next_tick", "_wall", "_stamp", "_between", "_add", "_own", "_short")
 
     def __init__(self, json_format: bool = False) -> None:
         self.json_format = json_format
-        self._next_second = 0.0
+        self._next_tick = float("-inf")  # the first line refreshes
+        self._wall = 0.0  # time.time() - time.monotonic(), as of the last refresh
         self._stamp = ""
         self._between = ""
         self._short = _short_duration_table()
@@ -386,10 +388,10 @@ class AccessLog:
         request: Request | None,
         status: int,
         bytes_sent: int,
-        duration: float,
+        started: float,
         request_id: str,
     ) -> None:
-        """Log one response (any thread).
+        """Log one response that ends now (any thread).
 
         Args:
             peer: the client's address, None for a unix socket.
@@ -397,12 +399,15 @@ class AccessLog:
                 request before its request line was read whole (``"-"``).
             status: the status code sent (0: none), at most 999.
             bytes_sent: body bytes sent (``-`` in combined lines when 0).
-            duration: seconds the request took.
+            started: when the request began (``time.monotonic()``); the
+                line's duration runs from there to now.
             request_id: the request's id.
         """
-        now = time.time()
-        if now >= self._next_second:
-            self._refresh(int(now))
+        # PERF: one clock read per line, the monotonic one the duration
+        # needs; the wall-clock time is read once a second (_refresh).
+        end = _monotonic()
+        if end >= self._next_tick:
+            self._refresh(end)
         own = self._own
         if own is not None and request is not None:
             # PERF: the common line, built here and queued without a
@@ -419,18 +424,20 @@ class AccessLog:
                     )
                 elif name == "referer":
                     referer = escape(value)
-            # The parser admits visible ASCII alone in a target (RFC 9112
-            # §3, protocol/connection.py), so only these two need escaping.
-            target = request.target
-            if '"' in target or "\\" in target:
-                target = escape(target)
+            # The parser admits visible ASCII and single spaces alone in a
+            # request line (RFC 9112 §3, protocol/connection.py), so only
+            # these two need escaping.
+            line = request.line
+            if '"' in line or "\\" in line:
+                line = escape(line)
             # The duration as "%.6f" writes it, from whole microseconds: a
-            # short one from a table, instead of a float conversion.
-            micros = int(duration * 1000000.0 + 0.5)
+            # short one from a table, instead of a float conversion; so is
+            # a size under 1,000 bytes.
+            micros = int((end - started) * 1000000.0 + 0.5)
             pending = own._pending
             pending.append(
-                f'{peer[0] if peer else "-"}{self._between}{request.method} {target}{_VERSIONS[request.http_version]}'
-                f'{_CODES[status]} {bytes_sent or "-"} "{referer}" "{user_agent}" '
+                f'{peer[0] if peer else "-"}{self._between}{line}" {_CODES[status]} '
+                f'{_SIZES[bytes_sent] if bytes_sent < 1000 else bytes_sent} "{referer}" "{user_agent}" '
                 f"{self._short[micros] if micros < SHORT_MICROS else _seconds(micros)} {request_id}\n"
             )
             # LineHandler.add, inline (PERF: one Python call less per line).
@@ -439,7 +446,7 @@ class AccessLog:
             elif own._parked:
                 own._unpark()
             return
-        self._write_other(peer, request, status, bytes_sent, duration, request_id, now)
+        self._write_other(peer, request, status, bytes_sent, end - started, request_id, self._wall + end)
 
     def _write_other(
         self,
@@ -475,9 +482,7 @@ class AccessLog:
             args = (
                 addr,
                 self._stamp,
-                request.method,
-                escape(request.target),
-                request.http_version,
+                escape(request.line),
                 status,
                 bytes_sent or "-",
                 referer,
@@ -493,11 +498,19 @@ class AccessLog:
             # (benchmarks/RESULTS.md "Static files", "Access log cost").
             add(_LINE[fmt] % args)
 
-    def _refresh(self, second: int) -> None:
-        """A new second: the timestamp, and whether sluice's handler is still alone."""
+    def _refresh(self, end: float) -> None:
+        """A new second: the timestamp, and whether sluice's handler is still alone.
+
+        ``end``: the monotonic time of the line that found the second over.
+        """
+        now = time.time()
+        second = int(now)
         self._stamp = stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second))
-        self._between = f' - - [{stamp}] "'  # what a combined line has between address and method
+        self._between = f' - - [{stamp}] "'  # what a combined line has between address and request line
         own = own_handler()
         self._add = own.add if own is not None else None
         self._own = None if self.json_format else own
-        self._next_second = float(second + 1)
+        # The monotonic time at which the wall clock's next second begins;
+        # a step of the wall clock is seen at the next second's refresh.
+        self._wall = now - end
+        self._next_tick = end + (second + 1 - now)

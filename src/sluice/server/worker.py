@@ -1361,13 +1361,13 @@ class Worker:
         except OSError:
             sent = None
         if self.access_log_enabled or self._loop_stats is not None:
-            began = started or conn.head_started
-            duration = time.monotonic() - began if began else 0.0
+            now = time.monotonic()
+            began = started or conn.head_started or now
             if self._loop_stats is not None:
-                self._loop_stats.done(request.method if request is not None else "", code, duration)
+                self._loop_stats.done(request.method if request is not None else "", code, now - began)
             if self.access_log_enabled:
                 body = max(0, (sent or 0) - data.index(b"\r\n\r\n") - 4)
-                self._access_log.write(conn.peer, request, code, body, duration, request_id)
+                self._access_log.write(conn.peer, request, code, body, began, request_id)
         if sent is None:
             self._close(conn)
             return
@@ -1460,7 +1460,7 @@ class Worker:
         assert request is not None
         if stats is not None:
             stats.begin(time.monotonic() - conn.dispatched)
-        log_access = self.access_log_enabled
+        log_access = self._access_log.write if self.access_log_enabled else None
         probes = self._probes
         conn.thread_id = threading.get_ident()
         conn.native_id = threading.get_native_id()
@@ -1510,14 +1510,10 @@ class Worker:
                     log.debug("connection from %s lost: %s", _peer(conn), exc)
                 self._close(conn)
                 return
-            if log_access or stats is not None:
-                duration = time.monotonic() - started
-                if stats is not None:
-                    stats.done(request.method, outcome.status, duration)
-                if log_access:
-                    self._access_log.write(
-                        conn.peer, request, outcome.status, outcome.bytes_sent, duration, outcome.request_id
-                    )
+            if stats is not None:
+                stats.done(request.method, outcome.status, time.monotonic() - started)
+            if log_access is not None:
+                log_access(conn.peer, request, outcome.status, outcome.bytes_sent, started, outcome.request_id)
             if self.max_requests and next(self._served) == self.max_requests:
                 log.info("served %d requests (--max-requests): stopping gracefully", self.max_requests)
                 if self.on_retire is not None:

@@ -457,6 +457,7 @@ class Connection:
             chunked,
             keep_alive,
             expect_continue,
+            line,
         )
 
     def _request_line_error(self, line: str) -> RemoteProtocolError:

@@ -37,6 +37,9 @@ class Request:
         chunked: the body uses the chunked transfer coding.
         keep_alive: the client allows the connection to stay open afterwards.
         expect_continue: the client sent ``Expect: 100-continue``.
+        line: the request line exactly as sent, without its CRLF (its
+            version may be a later HTTP/1.x than ``http_version``); made
+            from the other fields when not given.
     """
 
     __slots__ = (
@@ -52,6 +55,7 @@ class Request:
         "keep_alive",
         "expect_continue",
         "has_body",
+        "line",
     )
 
     def __init__(
@@ -67,6 +71,7 @@ class Request:
         chunked: bool,
         keep_alive: bool,
         expect_continue: bool,
+        line: str = "",
     ) -> None:
         self.method = method
         self.target = target
@@ -82,6 +87,8 @@ class Request:
         #: Whether body bytes follow the head (chunked or a non-zero length).
         #: PERF: an attribute, not a property: read once or twice per request.
         self.has_body = chunked or bool(content_length)
+        #: The request line as sent (what a combined access log shows).
+        self.line = line or f"{method} {target} HTTP/{http_version}"
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.target} HTTP/{self.http_version}>"
