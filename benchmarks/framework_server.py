@@ -140,8 +140,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rows", type=_names, default=None,
                         help=f"comma-separated subset of: {','.join(names)}")
     add_placement_arguments(parser)
-    # server.py's measure() reads the gthread thread count from here; kept at its default.
-    parser.set_defaults(threads=DEFAULT_THREADS)
+    # server.py's measure() reads the gthread thread count from here, and run_all()
+    # the slices per round (a fresh server per cell); both kept at their defaults.
+    parser.set_defaults(threads=DEFAULT_THREADS, slices=1)
     return parser.parse_args(argv)
 
 

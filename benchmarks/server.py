@@ -14,6 +14,12 @@ one CPU second per second, so the figure is close to 1e6 / req/s and moves with
 the vCPU's speed as much as the rate does; the report gives the core's measured
 busy fraction to show which case a run was.
 
+``--slices K`` is for A/B runs of two or three servers: a round starts a
+scenario's servers together (all on the server core, one loaded at a time)
+and loads them in turn K times, reversing the order every slice, so the runs
+being compared are seconds apart and the host's drift falls on both; ratios
+are then taken per slice.
+
 ``--baseline REV`` (repeatable) adds a server ``sluice@REV``: the ``sluice``
 spec run on that git revision's ``src/`` tree (exported with ``git archive``
 into a temporary directory and put first on PYTHONPATH; the app still comes
@@ -27,6 +33,7 @@ Usage (from the repository root, inside the venv)::
     python benchmarks/server.py --duration 3 --rounds 1 --servers gunicorn-sync,waitress
     python benchmarks/server.py --write               # also update benchmarks/RESULTS.md
     python benchmarks/server.py --servers sluice --baseline b256420 --scenarios keepalive-c16
+    python benchmarks/server.py --servers sluice,sluice-log --scenarios keepalive-c16 --slices 8 --duration 2
 
 Needs ``wrk`` and ``taskset`` on PATH and gunicorn, waitress and granian in the
 current interpreter (the project's ``bench`` extra).
@@ -624,19 +631,71 @@ def measure(spec: ServerSpec, scenario: Scenario, args: argparse.Namespace,
         with RssSampler(proc.pid) as sampler:
             try:
                 run_wrk(wrk_command(scenario, url, WARMUP_S, args.wrk_cpu), WARMUP_S)
-                cpu_before = session_cpu_seconds(proc.pid)
-                out = run_wrk(wrk_command(scenario, url, args.duration, args.wrk_cpu),
-                              args.duration)
-                cpu_s = session_cpu_seconds(proc.pid) - cpu_before
-                result = parse_wrk(out, scenario.latency_valid)
-            except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 return RunResult(None, sampler.peak_mib, f"load failed: {exc}")
-        if proc.poll() is not None:
-            return RunResult(None, sampler.peak_mib,
-                             f"server died during the run\n{log_tail(log_path)}")
-        if result.requests == 0:
-            return RunResult(None, sampler.peak_mib, "no requests completed")
-        return RunResult(result, sampler.peak_mib, cpu_us_per_req=cpu_s / result.requests * 1e6)
+            return load_once(proc, scenario, url, args, sampler, log_path)
+
+
+def load_once(proc: subprocess.Popen[bytes], scenario: Scenario, url: str, args: argparse.Namespace,
+              sampler: RssSampler, log_path: Path) -> RunResult:
+    """One measured wrk run of ``args.duration`` seconds against a running, warmed-up server."""
+    try:
+        cpu_before = session_cpu_seconds(proc.pid)
+        out = run_wrk(wrk_command(scenario, url, args.duration, args.wrk_cpu), args.duration)
+        cpu_s = session_cpu_seconds(proc.pid) - cpu_before
+        result = parse_wrk(out, scenario.latency_valid)
+    except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+        return RunResult(None, sampler.peak_mib, f"load failed: {exc}")
+    if proc.poll() is not None:
+        return RunResult(None, sampler.peak_mib, f"server died during the run\n{log_tail(log_path)}")
+    if result.requests == 0:
+        return RunResult(None, sampler.peak_mib, "no requests completed")
+    return RunResult(result, sampler.peak_mib, cpu_us_per_req=cpu_s / result.requests * 1e6)
+
+
+def measure_together(specs: Sequence[ServerSpec], scenario: Scenario, args: argparse.Namespace,
+                     workdir: Path, round_no: int) -> dict[str, list[RunResult]]:
+    """Start every server at once, then load them in turn, ``args.slices`` runs each (``--slices``).
+
+    All servers are pinned to the server core, each on its own port; one is
+    loaded while the others idle. Slice i loads them in order, slice i+1 in
+    reverse order (A B, B A, A B, ...), so the servers' runs of one slice are
+    back to back, seconds apart: a change of the host's speed between
+    rounds, or across a slice, falls on both alike (NOTE: on this shared VM
+    a server's rate moves by tens of percent between runs a few seconds
+    apart, which per-round cells ten seconds apart cannot separate from a
+    change of a few percent).
+
+    Returns:
+        Each server's results, one per slice, in slice order.
+    """
+    results: dict[str, list[RunResult]] = {spec.name: [] for spec in specs}
+    with contextlib.ExitStack() as stack:
+        live = []
+        for spec in specs:
+            port = free_port()
+            log_path = workdir / f"{spec.name}-{scenario.name}-r{round_no}.log"
+            argv = spec.argv(port, args.threads, spec.target)
+            proc = stack.enter_context(
+                running_server(argv, args.server_cpu, log_path, server_env(spec.pythonpath)))
+            live.append((spec, proc, loopback_url(port, spec.path), log_path, port))
+        for spec, proc, url, log_path, port in live:
+            problem = wait_until_ready(proc, port, STARTUP_TIMEOUT_S, spec.path, spec.expected_body)
+            if problem:
+                failed = RunResult(None, None, f"failed to start: {problem}\n{log_tail(log_path)}")
+                return {name: [failed] * args.slices for name in results}
+        samplers = {spec.name: stack.enter_context(RssSampler(proc.pid)) for spec, proc, *_ in live}
+        for spec, proc, url, log_path, port in live:
+            try:
+                run_wrk(wrk_command(scenario, url, WARMUP_S, args.wrk_cpu), WARMUP_S)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                failed = RunResult(None, None, f"{spec.name}: warm-up failed: {exc}")
+                return {name: [failed] * args.slices for name in results}
+        for slice_no in range(args.slices):
+            for spec, proc, url, log_path, port in (live if slice_no % 2 == 0 else live[::-1]):
+                results[spec.name].append(
+                    load_once(proc, scenario, url, args, samplers[spec.name], log_path))
+    return results
 
 
 def run_all(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
@@ -651,6 +710,17 @@ def run_all(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
             shift = (round_no - 1) % len(servers)
             ordered = [*servers[shift:], *servers[:shift]]
             for scenario in scenarios:
+                if args.slices > 1:
+                    step += len(ordered)
+                    print(f"[{step}/{total}] round {round_no}: {', '.join(s.name for s in ordered)} "
+                          f"/ {scenario.name}, {args.slices} slices ...", file=sys.stderr, flush=True)
+                    together = measure_together(ordered, scenario, args, Path(tmp), round_no)
+                    for spec in ordered:
+                        cells[(spec.name, scenario.name)].runs.extend(together[spec.name])
+                        rates = " ".join(f"{r.wrk.requests_per_s / 1000:.1f}k" if r.wrk else "failed"
+                                         for r in together[spec.name])
+                        print(f"    {spec.name}: {rates}", file=sys.stderr, flush=True)
+                    continue
                 for spec in ordered:
                     step += 1
                     print(f"[{step}/{total}] round {round_no}: {spec.name} / {scenario.name} ...",
@@ -780,14 +850,14 @@ def baseline_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
             rows.append(f"| {scenario.label} | {spec.name} | {rps} | {rps_median} "
                         f"| {cpu} | {cpu_median} |")
     return ["", "Current tree (`sluice`) against each baseline revision: ratios taken "
-            "inside each round (the two cells of a scenario ran back to back), then "
+            "inside each round or `--slices` slice (the two runs of a scenario back to back), then "
             "their median. req/s above 1 means the current tree is faster; CPU µs/req below 1 "
             "means it spends less CPU per request.", "", *rows]
 
 
 def access_log_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
-                     cells: dict[tuple[str, str], CellSummary]) -> list[str]:
-    """``sluice serve`` defaults (access log on) against ``sluice`` (log off), ratios taken per round.
+                     cells: dict[tuple[str, str], CellSummary], slices: int = 1) -> list[str]:
+    """``sluice serve`` defaults (access log on) against ``sluice`` (log off), ratios taken per round (or slice).
 
     Returns:
         A Markdown table (one row per scenario), or no lines unless both ran.
@@ -795,16 +865,19 @@ def access_log_lines(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario
     names = {s.name for s in servers}
     if not {"sluice", "sluice-log"} <= names:
         return []
-    rows = ["| Scenario | req/s log on / off, per round | median "
-            "| CPU µs/req log off / on, per round | median |",
+    per = "per slice" if slices > 1 else "per round"
+    rows = [f"| Scenario | req/s log on / off, {per} | median "
+            f"| CPU µs/req log off / on, {per} | median |",
             "|---|---|---:|---|---:|"]
     for scenario in scenarios:
         off, on = cells[("sluice", scenario.name)], cells[("sluice-log", scenario.name)]
         rps, rps_median = _fmt_ratios(round_ratios(on.rps_by_round(), off.rps_by_round()))
         cpu, cpu_median = _fmt_ratios(round_ratios(off.cpu_by_round(), on.cpu_by_round()))
         rows.append(f"| {scenario.label} | {rps} | {rps_median} | {cpu} | {cpu_median} |")
-    return ["", "The access log's cost (`sluice-log` against `sluice`): ratios taken inside each "
-            "round (the two cells ran back to back), then their median; 1 means the log costs nothing.",
+    where = ("slice (the two servers' runs back to back, in alternating order)" if slices > 1
+             else "round (the two cells ran back to back)")
+    return ["", f"The access log's cost (`sluice-log` against `sluice`): ratios taken inside each "
+            f"{where}, then their median; 1 means the log costs nothing.",
             "", *rows]
 
 
@@ -896,7 +969,11 @@ def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
         f"`taskset -c {args.server_cpu}`, listening on {HOST}; load from "
         f"`taskset -c {args.wrk_cpu} wrk -t1 -d{args.duration}s --timeout {WRK_TIMEOUT} "
         f"--latency`. Fresh server per cell, checked for `200 Hello, World!`, "
-        f"{WARMUP_S}s warm-up with the same load.",
+        f"{WARMUP_S}s warm-up with the same load."
+        + (f" With `--slices {args.slices}`, the servers of a scenario run at once (one loaded, "
+           f"the others idle) and each round loads them in turn {args.slices} times, order "
+           "reversed every slice (A B, B A, ...); a cell's figures are over all slices."
+           if args.slices > 1 else ""),
         *([f"- Waitress runs with `--connection-limit={WAITRESS_CONNECTION_LIMIT}` "
            "(its default of 100 would refuse part of the 256-connection load)."]
           if "waitress" in names else []),
@@ -924,7 +1001,7 @@ def report(servers: Sequence[ServerSpec], scenarios: Sequence[Scenario],
         "",
         markdown_table(servers, scenarios, cells, args.rounds),
         *baseline_lines(servers, scenarios, cells),
-        *access_log_lines(servers, scenarios, cells),
+        *access_log_lines(servers, scenarios, cells, args.slices),
         *connection_scaling_lines(servers, scenarios, cells),
     ]
     ratios = ratio_lines(servers, cells)
@@ -1019,6 +1096,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=_int_between(1, 256), default=DEFAULT_THREADS,
                         metavar="N",
                         help="threads for gunicorn gthread and waitress (default 4); sluice runs its default")
+    parser.add_argument("--slices", type=_int_between(1, MAX_ROUNDS), default=1, metavar="K",
+                        help="run a scenario's servers at once and load them in turn K times per "
+                             "round, order reversed each slice (default 1: a fresh server per cell); "
+                             "per-round ratios become per-slice ones")
     parser.add_argument("--baseline", action="append", default=[], metavar="REV",
                         help="also run sluice on git revision REV's src/ as server sluice@REV "
                              "and report per-round ratios against the working tree "
