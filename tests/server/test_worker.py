@@ -396,7 +396,9 @@ def test_access_log_line_is_the_same_with_and_without_the_direct_write(
 
     logger = logging.getLogger("sluice.access")
     request = SimpleNamespace(
-        headers=[(b"host", b"x"), ("referer", 'http://r/"q\\\x1b[2J\xe9'), ("user-agent", "ua/1")],
+        headers=[("host", "x"), ("referer", 'http://r/"q\\\x1b[2J\xe9'), ("user-agent", "ua/1")],
+        referer='http://r/"q\\\x1b[2J\xe9',
+        user_agent="ua/1",
         method="GET",
         target='/a?b="1"',
         http_version="1.1",

@@ -66,13 +66,18 @@ COMBINED_NO_REQUEST = '%s - - [%s] "-" %d %s "-" "-" %.6f %s'
 # The lines as sluice's own handler writes them (PERF: no concatenation per line).
 _LINE = {COMBINED: COMBINED + "\n", COMBINED_NO_REQUEST: COMBINED_NO_REQUEST + "\n"}
 
-# Status codes as text, body sizes under 1,000 ("-" for none), and "000" to
-# "999" for the digits of a duration.
+# Status codes as text, and "000" to "999" for the digits of a duration.
 _CODES = tuple(str(code) for code in range(1000))
-_SIZES = ("-", *_CODES[1:])
+# The direct combined line's pieces: '" 200 ' (the end of the request line,
+# the status), '13 "' (a size under 1,000, '- "' for none; the start of the
+# Referer field).
+_OPEN = ' "'
+_STATUSES = tuple(f'" {code} ' for code in _CODES)
+_SIZES = ('- "', *(f'{size} "' for size in _CODES[1:]))
 _DIGITS = tuple(f"{number:03d}" for number in range(1000))
 #: Durations shorter than this many microseconds are written from a table
-#: (made once per process by the first AccessLog; ~260 KB).
+#: (made once per process by the first AccessLog; ~260 KB), each entry
+#: followed by the space before the request id.
 SHORT_MICROS = 4096
 _short_durations: tuple[str, ...] = ()
 
@@ -85,7 +90,7 @@ def _seconds(micros: int) -> str:
 def _short_duration_table() -> tuple[str, ...]:
     global _short_durations
     if not _short_durations:
-        _short_durations = tuple(_seconds(micros) for micros in range(SHORT_MICROS))
+        _short_durations = tuple(f"{_seconds(micros)} " for micros in range(SHORT_MICROS))
     return _short_durations
 
 
@@ -125,11 +130,10 @@ def json_line(
         method = _quote(request.method)
         target = _quote(request.target)
         protocol = f'"HTTP/{request.http_version}"'
-        for name, value in request.headers:
-            if name == "referer":
-                referer = _quote(value)
-            elif name == "user-agent":
-                user_agent = _quote(value)
+        if request.referer is not None:
+            referer = _quote(request.referer)
+        if request.user_agent is not None:
+            user_agent = _quote(request.user_agent)
     second = int(now)
     return (
         f'{{"time":"{_iso_second(second)}.{int((now - second) * 1000):03d}Z",'
@@ -413,32 +417,34 @@ class AccessLog:
             # PERF: the common line, built here and queued without a
             # LogRecord (sluice's own handler alone), the same text as
             # COMBINED % args; benchmarks/RESULTS.md "Access log cost".
-            referer = user_agent = "-"
-            for name, value in request.headers:
-                if name == "user-agent":
-                    # escape()'s test inline; the common value needs no escaping.
-                    user_agent = (
-                        value
-                        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value
-                        else escape(value)
-                    )
-                elif name == "referer":
-                    referer = escape(value)
-            # The parser admits visible ASCII and single spaces alone in a
-            # request line (RFC 9112 §3, protocol/connection.py), so only
-            # these two need escaping.
+            # The two fields the parser noted (PERF: no scan of the headers).
+            user_agent = request.user_agent
+            if user_agent is None:
+                user_agent = "-"
+            elif not (
+                # escape()'s test inline; the common value needs no escaping.
+                user_agent.isascii() and user_agent.isprintable() and '"' not in user_agent and "\\" not in user_agent
+            ):
+                user_agent = escape(user_agent)
+            referer = request.referer
+            referer = "-" if referer is None else escape(referer)
+            # The parser admits visible ASCII alone in a target and tokens
+            # in a method (RFC 9112 §3, protocol/connection.py), so only a
+            # target's '"' and '\\' need escaping.
             line = request.line
-            if '"' in line or "\\" in line:
+            target = request.target
+            if '"' in target or "\\" in target:
                 line = escape(line)
             # The duration as "%.6f" writes it, from whole microseconds: a
             # short one from a table, instead of a float conversion; so is
-            # a size under 1,000 bytes.
+            # a size under 1,000 bytes. PERF: table entries carry the text
+            # around them, so the line joins fewer pieces.
             micros = int((end - started) * 1000000.0 + 0.5)
             pending = own._pending
             pending.append(
-                f'{peer[0] if peer else "-"}{self._between}{line}" {_CODES[status]} '
-                f'{_SIZES[bytes_sent] if bytes_sent < 1000 else bytes_sent} "{referer}" "{user_agent}" '
-                f"{self._short[micros] if micros < SHORT_MICROS else _seconds(micros)} {request_id}\n"
+                f'{peer[0] if peer else "-"}{self._between}{line}{_STATUSES[status]}'
+                f'{_SIZES[bytes_sent] if bytes_sent < 1000 else str(bytes_sent) + _OPEN}{referer}" "{user_agent}" '
+                f"{self._short[micros] if micros < SHORT_MICROS else _seconds(micros) + ' '}{request_id}\n"
             )
             # LineHandler.add, inline (PERF: one Python call less per line).
             if len(pending) >= own._limit:
@@ -472,12 +478,8 @@ class AccessLog:
             fmt = COMBINED_NO_REQUEST
             args: tuple[object, ...] = (addr, self._stamp, status, bytes_sent or "-", duration, request_id)
         else:
-            referer = user_agent = "-"
-            for name, value in request.headers:
-                if name == "user-agent":
-                    user_agent = escape(value)
-                elif name == "referer":
-                    referer = escape(value)
+            referer = "-" if request.referer is None else escape(request.referer)
+            user_agent = "-" if request.user_agent is None else escape(request.user_agent)
             fmt = COMBINED
             args = (
                 addr,

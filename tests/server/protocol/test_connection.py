@@ -542,6 +542,23 @@ def test_next_event_multi_digit_version_rejected_505() -> None:
     assert info.value.status_hint == 505
 
 
+def test_next_event_keeps_the_request_line_user_agent_and_referer_as_sent() -> None:
+    request = _feed(
+        b"GET /a?b HTTP/1.4\r\nHost: a\r\nuser-AGENT:  ua/1 \t\r\nReferer: http://r/\r\n"
+        b"User-Agent: ua/2\r\n\r\n"
+    ).next_event()
+    assert isinstance(request, Request)
+    assert request.line == "GET /a?b HTTP/1.4" and request.http_version == "1.1"
+    assert request.user_agent == "ua/2"  # the last one, as the headers list ends
+    assert request.referer == "http://r/"
+    bare = _feed(b"GET / HTTP/1.0\r\n\r\n").next_event()
+    assert isinstance(bare, Request)
+    assert (bare.line, bare.user_agent, bare.referer) == ("GET / HTTP/1.0", None, None)
+    # Built without a line (not by the parser): made from the fields.
+    made = Request("PUT", "/x", "/x", "", "1.0", [], None, None, False, False, False)
+    assert (made.line, made.user_agent, made.referer) == ("PUT /x HTTP/1.0", None, None)
+
+
 def test_next_event_many_distinct_hosts_all_checked() -> None:
     for i in range(1100):
         request = _feed(b"GET / HTTP/1.1\r\nHost: h%d.example\r\n\r\n" % i).next_event()

@@ -54,7 +54,10 @@ _FIELD_SECTION = re.compile(
 # threads: adding to a set is atomic in CPython.
 _valid_hosts: set[str] = set()
 # The fields that decide framing, keep-alive and expectations.
-_FRAMING_FIELDS = frozenset({"host", "content-length", "transfer-encoding", "connection", "expect"})
+# The fields the parser reads itself: framing, and two the access log shows.
+_NOTED_FIELDS = frozenset(
+    {"host", "user-agent", "referer", "content-length", "transfer-encoding", "connection", "expect"}
+)
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 #: Empty lines allowed before a request line (RFC 9112 §2.2 asks that at
 #: least one be ignored: the CRLF some clients send after a POST body).
@@ -370,7 +373,7 @@ class Connection:
         lengths: list[str] = []
         codings: list[str] = []
         connection = ""
-        expect = None
+        expect = user_agent = referer = None
         if fields:
             lines = fields.split("\r\n")
             if len(lines) > limits.max_header_fields:
@@ -387,10 +390,14 @@ class Connection:
                 name = name.lower()
                 value = value.strip(" \t")
                 headers.append((name, value))
-                if name in _FRAMING_FIELDS:
+                if name in _NOTED_FIELDS:
                     if name == "host":
                         host = value
                         host_count += 1
+                    elif name == "user-agent":
+                        user_agent = value
+                    elif name == "referer":
+                        referer = value
                     elif name == "content-length":
                         lengths.append(value)
                     elif name == "transfer-encoding":
@@ -458,6 +465,8 @@ class Connection:
             keep_alive,
             expect_continue,
             line,
+            user_agent,
+            referer,
         )
 
     def _request_line_error(self, line: str) -> RemoteProtocolError:

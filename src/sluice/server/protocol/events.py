@@ -40,6 +40,9 @@ class Request:
         line: the request line exactly as sent, without its CRLF (its
             version may be a later HTTP/1.x than ``http_version``); made
             from the other fields when not given.
+        user_agent: the ``User-Agent`` field's value (the last one sent),
+            ``None`` without one; the parser fills it for the access log.
+        referer: the same for ``Referer``.
     """
 
     __slots__ = (
@@ -56,6 +59,8 @@ class Request:
         "expect_continue",
         "has_body",
         "line",
+        "user_agent",
+        "referer",
     )
 
     def __init__(
@@ -72,6 +77,8 @@ class Request:
         keep_alive: bool,
         expect_continue: bool,
         line: str = "",
+        user_agent: str | None = None,
+        referer: str | None = None,
     ) -> None:
         self.method = method
         self.target = target
@@ -89,6 +96,8 @@ class Request:
         self.has_body = chunked or bool(content_length)
         #: The request line as sent (what a combined access log shows).
         self.line = line or f"{method} {target} HTTP/{http_version}"
+        self.user_agent = user_agent
+        self.referer = referer
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.target} HTTP/{self.http_version}>"
