@@ -203,7 +203,9 @@ def test_the_debug_page_shows_the_traceback_to_loopback_clients(
     # The source line is shown, escaped; the exception's text cannot inject markup.
     assert "&lt;missing &amp; key&gt;" in page
     assert "<missing & key>" not in page
-    assert "Traceback" in server.output and "Exception on GET /boom" in server.output
+    # The server's stderr reaches the test through a pipe and a reader thread: wait for it.
+    server.wait_for_output(r"Exception on GET /boom")
+    server.wait_for_output(r"Traceback")
     # The server goes on serving.
     assert _get(server)[0] == 200
 
