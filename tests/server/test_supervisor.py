@@ -264,9 +264,13 @@ def test_supervisor_max_requests_recycles_workers() -> None:
             except OSError as exc:
                 raise AssertionError(f"request {len(bodies) + 1} failed: {exc}\n{server.output[-3000:]}") from None
         assert all(status == 200 for status, _ in bodies), server.output[-3000:]
-        # Each worker serves 3 to 5 requests, so 30 need at least 6 processes.
-        assert len({body.split()[1] for _, body in bodies}) >= 6, server.output[-3000:]
-        assert "(--max-requests): stopping gracefully" in server.output
+        # Each worker retires after 3 to 5 requests (--max-requests 3, jitter 2)...
+        served = [int(n) for n in re.findall(r"served (\d+) requests \(--max-requests\): stopping gracefully", server.output)]
+        assert len(served) >= 4 and all(3 <= n <= 5 for n in served), server.output[-3000:]
+        # ...and also answers a connection its loop accepted before it stopped
+        # accepting (a retiring worker drops nothing): with the next request on
+        # its way as soon as a response is read, that is one or two more at most.
+        assert len({body.split()[1] for _, body in bodies}) >= 30 // (5 + 2) + 1, server.output[-3000:]
     finally:
         assert server.stop() == 0
 
